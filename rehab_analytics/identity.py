@@ -1,0 +1,396 @@
+"""Personnummer and samordningsnummer: parsing, validation and keyed pseudonyms.
+
+Only about 4·10^7 valid personnummer exist, so a plain or publicly salted hash
+can be reversed by brute force; pseudonyms are therefore HMAC-SHA256 with a key
+kept outside the repository and outputs.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import re
+import secrets
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rehab_analytics.config import settings
+from rehab_analytics.errors import ConfigError, KeyMissingError
+
+__all__ = [
+    "luhn_digit",
+    "parse_ids",
+    "pseudonymise",
+    "find_personnummer_like",
+    "ResolvedKey",
+    "KeyPermissionWarning",
+    "resolve_key",
+    "write_key_file",
+    "write_demo_key",
+    "KEY_ENV_VAR",
+    "SAMPLE_MARKER",
+    "DEMO_KEY_NAME",
+]
+
+KEY_ENV_VAR = "RA_PSEUDONYM_KEY"
+SAMPLE_MARKER = ".rehab-analytics-sample.json"
+DEMO_KEY_NAME = ".rehab-analytics-demo.key"
+_MIN_KEY_CHARS = 32
+_PSEUDONYM_BYTES = 16  # 32 hex characters
+# Luhn: digits in odd positions are doubled and the digits of the product summed.
+_DOUBLED = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9])
+_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+_SAMORDNING_OFFSET = 60
+_MIN_YEAR, _MAX_YEAR = 1800, 2199
+_OUTPUT_DTYPES = {
+    "id12": "string",
+    "id_kind": "string",
+    "birth_date": "datetime64[ns]",
+    "sex": "string",
+    "birth_year": "Int64",
+}
+
+
+def _luhn_array(digits: np.ndarray) -> np.ndarray:
+    """Return Luhn check digits for an (n, 9) integer array of digits."""
+    total = _DOUBLED[digits[:, 0::2]].sum(axis=1) + digits[:, 1::2].sum(axis=1)
+    return (10 - total % 10) % 10
+
+
+def _digit_matrix(text: pd.Series, width: int) -> np.ndarray:
+    """Return an (n, width) int array from equal-length all-digit strings."""
+    fixed = text.to_numpy(dtype=f"U{width}")
+    return (fixed.view(np.uint32).reshape(-1, width) - ord("0")).astype(np.int64)
+
+
+def _luhn_scalar(digits9: str) -> str:
+    """Return the check digit for one nine-digit string (for regex scans)."""
+    total = sum(int(d) if i % 2 else _DOUBLED[int(d)] for i, d in enumerate(digits9))
+    return str(-total % 10)
+
+
+def luhn_digit(digits9: pd.Series | str) -> pd.Series | str:
+    """Return the Luhn check digit over the nine digits YYMMDDNNN.
+
+    Args:
+        digits9: Nine digits, or a Series of them (other values give <NA>).
+
+    Returns:
+        The check digit as a one-character string (a Series for Series input).
+
+    Example:
+        >>> luhn_digit("640823323")
+        '4'
+        >>> luhn_digit(pd.Series(["701063239", "640823323"])).tolist()
+        ['1', '4']
+    """
+    if isinstance(digits9, str):
+        if len(digits9) != 9 or not digits9.isdigit():
+            raise ValueError(f"Expected nine digits YYMMDDNNN, got {digits9!r}.")
+        return _luhn_scalar(digits9)
+    text = digits9.astype("string")
+    ok = _flags(text.str.fullmatch(r"\d{9}"))
+    checks = _luhn_array(_digit_matrix(text.where(ok, "000000000"), 9))
+    out = pd.Series(checks.astype(str), index=digits9.index, dtype="string")
+    return out.where(ok, pd.NA)
+
+
+def _flags(mask: pd.Series, na: bool = False) -> np.ndarray:
+    """Return a nullable boolean Series as a plain numpy bool array."""
+    return mask.fillna(na).to_numpy(dtype=bool)
+
+
+def _clean_text(raw: pd.Series) -> pd.Series:
+    """Return ids as text without spaces, leading apostrophes or a float's '.0'."""
+    text = raw.astype("string")
+    # NBSP and friends come from copy-paste; the apostrophe forces text in Excel.
+    text = text.str.replace("[\\s\u00a0\u2007\u202f\ufeff]+", "", regex=True)
+    text = text.str.lstrip("'’")
+    return text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+
+
+def _calendar_dates(
+    year: np.ndarray, month: np.ndarray, day: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (valid, datetime64[ns]) for integer year/month/day arrays."""
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    last = _MONTH_DAYS[np.clip(month, 1, 12) - 1] + (leap & (month == 2))
+    valid = (month >= 1) & (month <= 12) & (day >= 1) & (day <= last)
+    valid &= (year >= _MIN_YEAR) & (year <= _MAX_YEAR)
+    months = (np.where(valid, year, 1970) - 1970) * 12 + np.where(valid, month, 1) - 1
+    days = months.astype("datetime64[M]").astype("datetime64[D]")
+    dates = (days + (np.where(valid, day, 1) - 1)).astype("datetime64[ns]")
+    return valid, np.where(valid, dates, np.datetime64("NaT", "ns"))
+
+
+def _birth_years(
+    yy: np.ndarray, month_day: np.ndarray, plus: np.ndarray, reference: pd.Series
+) -> np.ndarray:
+    """Return the birth year that makes the age at ``reference`` 0–99 (+100 if '+')."""
+    ref = reference.fillna(pd.Timestamp.today().normalize())
+    ref_year = ref.dt.year.to_numpy(dtype=np.int64)
+    ref_md = ref.dt.month.to_numpy(dtype=np.int64) * 100 + ref.dt.day.to_numpy(np.int64)
+    year = ref_year - (ref_year - yy) % 100
+    year -= 100 * ((year == ref_year) & (month_day > ref_md))
+    return year - 100 * plus
+
+
+def parse_ids(raw: pd.Series, reference_dates: pd.Series | None = None) -> pd.DataFrame:
+    """Normalise and validate personnummer and samordningsnummer.
+
+    Ten-digit ids get the century that makes the age at the reference date
+    0–99 ('+' adds 100 years); twelve-digit ids carry their century. Numbers
+    that lost leading zeros in Excel (born 2000–2009) are padded back to ten.
+
+    Args:
+        raw: Ids as delivered (text or numbers, any separators and spacing).
+        reference_dates: Per-row date for the century rule (the episode start),
+            aligned on ``raw``'s index; today where missing or not given.
+
+    Returns:
+        A DataFrame on ``raw``'s index with ``id12``, ``id_kind``, ``birth_date``,
+        ``sex`` and ``birth_year``; all but ``id_kind`` are NA unless valid.
+
+    Example:
+        >>> out = parse_ids(pd.Series(["640823-3234", "701063-2391", "XX", None]))
+        >>> out["id12"].tolist()
+        ['196408233234', '197010632391', <NA>, <NA>]
+        >>> out["id_kind"].tolist()
+        ['personnummer', 'samordningsnummer', 'other', 'missing']
+    """
+    text = _clean_text(raw)
+    missing = _flags(text.isna() | (text == ""), na=True)
+    shaped = _flags(text.str.fullmatch(r"(?:\d{2})?\d{6}[-+]?\d{4}"))
+    short = _flags(text.str.fullmatch(r"\d{7,9}"))
+    plus = shaped & _flags(text.str[-5] == "+")
+    bare = text.str.replace("-", "", regex=False).str.replace("+", "", regex=False)
+    bare = bare.where(shaped | short, "").str.zfill(10).str.zfill(12)
+    explicit = shaped & _flags(text.str.len() >= 12)
+    digits = _digit_matrix(bare, 12)
+
+    two = digits[:, 0::2] * 10 + digits[:, 1::2]  # century, YY, MM, DD, NN, NC
+    month, day_written = two[:, 2], two[:, 3]
+    samordning = day_written > _SAMORDNING_OFFSET
+    day = np.where(samordning, day_written - _SAMORDNING_OFFSET, day_written)
+    if reference_dates is None:
+        reference = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+    else:
+        if not reference_dates.index.equals(raw.index):
+            reference_dates = reference_dates.reindex(raw.index)
+        reference = pd.to_datetime(reference_dates, errors="coerce")
+    year = _birth_years(two[:, 1], month * 100 + day, plus, reference)
+    year = np.where(explicit, two[:, 0] * 100 + two[:, 1], year)
+
+    ok_date, dates = _calendar_dates(year, month, day)
+    valid = (shaped | short) & ok_date & (_luhn_array(digits[:, 2:11]) == digits[:, 11])
+    kind = np.select(
+        [missing, ~shaped & ~valid, ~valid, samordning],
+        ["missing", "other", "invalid", "samordningsnummer"],
+        "personnummer",
+    )
+    rest = digits[:, 4:] @ (10 ** np.arange(7, -1, -1))
+    out = pd.DataFrame(
+        {
+            "id12": (year * 10**8 + rest).astype(str),
+            "id_kind": kind,
+            "birth_date": dates,
+            "sex": np.where(digits[:, 10] % 2, "man", "woman"),
+            "birth_year": year,
+        },
+        index=raw.index,
+    ).astype(_OUTPUT_DTYPES)
+    derived = ["id12", "birth_date", "sex", "birth_year"]
+    out[derived] = out[derived].where(np.repeat(valid[:, None], len(derived), axis=1))
+    return out
+
+
+def pseudonymise(id12: pd.Series, key: bytes) -> pd.Series:
+    """Return keyed pseudonyms: HMAC-SHA256 of each id, hex, first 32 characters.
+
+    Args:
+        id12: Normalised twelve-digit ids (``parse_ids``'s ``id12``); NA stays NA.
+        key: The secret key (see :func:`resolve_key`).
+
+    Returns:
+        A string Series on the same index.
+
+    Example:
+        >>> ids = pd.Series(["196408233234", None, "196408233234"])
+        >>> out = pseudonymise(ids, b"k" * 32)
+        >>> out[0] == out[2], len(out[0]), out[1] is pd.NA
+        (True, 32, True)
+    """
+    if not isinstance(key, bytes | bytearray) or not key:
+        raise TypeError("The pseudonymisation key must be non-empty bytes.")
+    codes, uniques = pd.factorize(id12.astype("string"))
+    digests = [
+        hmac.digest(key, value.encode("utf-8"), "sha256")[:_PSEUDONYM_BYTES].hex()
+        for value in uniques
+    ]
+    # factorize codes NA as -1, which picks the trailing NA.
+    table = pd.array([*digests, pd.NA], dtype="string")
+    return pd.Series(table[codes], index=id12.index, name=id12.name)
+
+
+# Digits not glued to letters or other digits, and not the decimals of a number,
+# so hex pseudonyms and shares such as 0.4583333333 are not reported.
+_PNR_LIKE = re.compile(
+    r"(?<![0-9A-Za-z])(?<!\d\.)(?:\d{2})?(\d{6})[-+]?(\d{4})(?![0-9A-Za-z])(?!\.\d)"
+)
+
+
+def find_personnummer_like(text: str) -> list[str]:
+    """Return every Luhn-valid personnummer- or samordningsnummer-shaped match.
+
+    Used by privacy scans: it looks only at shape (10 or 12 digits, optional '-'
+    or '+' before the last four, month 01–12, day 01–31 or 61–91) and the check
+    digit, not at whether the date exists.
+
+    Example:
+        >>> find_personnummer_like("id 640823-3234, tel 0701234567, 19701063-2391")
+        ['640823-3234', '19701063-2391']
+    """
+    hits = []
+    for match in _PNR_LIKE.finditer(text):
+        date, tail = match.groups()
+        month, day = int(date[2:4]), int(date[4:6])
+        if not (1 <= month <= 12 and (1 <= day <= 31 or 61 <= day <= 91)):
+            continue
+        if _luhn_scalar(date + tail[:3]) == tail[3]:
+            hits.append(match.group(0))
+    return hits
+
+
+class KeyPermissionWarning(UserWarning):
+    """Warned when a key file can be read by other users than its owner."""
+
+
+@dataclass(frozen=True)
+class ResolvedKey:
+    """A pseudonymisation key and where it came from.
+
+    Attributes:
+        key: The key bytes (never shown in reprs or messages).
+        origin: ``"environment"``, ``"file"`` or ``"demo"``.
+        path: The key file for ``"file"`` and ``"demo"``, else None.
+    """
+
+    key: bytes = field(repr=False)
+    origin: str
+    path: Path | None = None
+
+
+def _write_secret(path: Path, overwrite: bool) -> Path:
+    """Write 32 random bytes as hex to ``path``, created 0600 (parents 0700)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Replace via a new file and a rename, so a key never keeps looser permissions.
+    target = path.with_name(f".{path.name}.{os.getpid()}.tmp") if overwrite else path
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise ConfigError(
+            f"A key file already exists at {path}; it was not replaced because "
+            "pseudonyms made with it would no longer match. To replace it anyway, "
+            "run `rehab-analytics keygen --force` (old pseudonyms cannot be linked)."
+        ) from None
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_hex(32) + "\n")
+    if overwrite:
+        os.replace(target, path)
+    return path
+
+
+def write_key_file(path: str | Path | None = None, force: bool = False) -> Path:
+    """Create a new random key file with mode 0600.
+
+    Args:
+        path: Where to write; default ``settings().key_file`` (``RA_KEY_FILE``).
+        force: Replace an existing key file.
+
+    Raises:
+        ConfigError: If the file exists and ``force`` is false.
+
+    Example:
+        >>> import tempfile
+        >>> p = write_key_file(Path(tempfile.mkdtemp()) / "k" / "pseudonym.key")
+        >>> oct(p.stat().st_mode & 0o777)
+        '0o600'
+    """
+    path = settings().key_file if path is None else path
+    return _write_secret(Path(path).expanduser(), overwrite=force)
+
+
+def write_demo_key(raw_dir: Path) -> Path:
+    """Write (or replace) the demo key of a sample-data raw folder.
+
+    Example:
+        >>> import tempfile
+        >>> write_demo_key(Path(tempfile.mkdtemp())).name
+        '.rehab-analytics-demo.key'
+    """
+    return _write_secret(Path(raw_dir) / DEMO_KEY_NAME, overwrite=True)
+
+
+def _read_key_file(path: Path) -> bytes:
+    """Return a key file's key, warning when others may read the file."""
+    mode = path.stat().st_mode & 0o777
+    if os.name == "posix" and mode & 0o077:
+        warnings.warn(
+            f"The key file {path} has permissions {mode:o}, so other users may read "
+            f"it. Restrict it with: chmod 600 {path}",
+            KeyPermissionWarning,
+            stacklevel=3,
+        )
+    key = path.read_text(encoding="utf-8").strip()
+    if len(key) < _MIN_KEY_CHARS:
+        raise ConfigError(
+            f"The key file {path} holds {len(key)} characters; a key needs at least "
+            f"{_MIN_KEY_CHARS}. Create a new one with `rehab-analytics keygen --force`."
+        )
+    return key.encode("utf-8")
+
+
+def resolve_key(raw_dir: Path | None = None) -> ResolvedKey:
+    """Find the pseudonymisation key: environment, then key file, then demo key.
+
+    Args:
+        raw_dir: The raw folder; its demo key is used only if the folder carries
+            the sample-data marker written by ``rehab-analytics sample``.
+
+    Raises:
+        ConfigError: If ``RA_PSEUDONYM_KEY`` or the key file holds a too short key.
+        KeyMissingError: If no key is found.
+
+    Example:
+        >>> ResolvedKey(b"not shown" * 4, "environment")  # what it returns
+        ResolvedKey(origin='environment', path=None)
+    """
+    env_key = os.environ.get(KEY_ENV_VAR, "").strip()
+    if env_key:
+        if len(env_key) < _MIN_KEY_CHARS:
+            raise ConfigError(
+                f"{KEY_ENV_VAR} is set but holds {len(env_key)} characters; a key "
+                f"needs at least {_MIN_KEY_CHARS}. Set a longer key or unset it to "
+                "use the key file."
+            )
+        return ResolvedKey(env_key.encode("utf-8"), "environment")
+    key_file = settings().key_file.expanduser()
+    if key_file.is_file():
+        return ResolvedKey(_read_key_file(key_file), "file", key_file)
+    if raw_dir is not None:
+        demo = Path(raw_dir) / DEMO_KEY_NAME
+        if (Path(raw_dir) / SAMPLE_MARKER).is_file() and demo.is_file():
+            return ResolvedKey(_read_key_file(demo), "demo", demo)
+    looked = f"{KEY_ENV_VAR} (not set), the key file {key_file} (not found)"
+    if raw_dir is not None:
+        looked += f" and {raw_dir} (a demo key is used only for sample data)"
+    raise KeyMissingError(
+        f"No pseudonymisation key was found. Looked in {looked}. Create a key file "
+        f"with `rehab-analytics keygen` (or set RA_KEY_FILE to an existing one), or "
+        f"set {KEY_ENV_VAR} to a secret of at least {_MIN_KEY_CHARS} characters. "
+        "Real data is never pseudonymised without a key."
+    )
