@@ -17,6 +17,7 @@ __all__ = [
     "SampleTargetError",
     "ParameterError",
     "DisclosureError",
+    "AnalysisInputError",
 ]
 
 
@@ -97,3 +98,10 @@ class ParameterError(RehabAnalyticsError):
 
 class DisclosureError(RehabAnalyticsError):
     """Raised when a table that has not passed disclosure control is published."""
+
+
+class AnalysisInputError(RehabAnalyticsError, ValueError):
+    """Raised when a measure gets a table missing a column, or an unknown option.
+
+    It is also a ``ValueError``, so callers may catch either.
+    """
