@@ -1,0 +1,338 @@
+"""Bilingual text catalogue: code labels, chart and report text, number formats.
+
+Every visible word in charts, tables and slides comes from
+``config/catalogue.toml`` in Swedish (default) or English. Numbers follow the
+language: Swedish decimal comma, a non-breaking space between thousands and
+before the per cent sign; English decimal point and comma thousands.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from rehab_analytics.config import CONFIG_DIR
+
+__all__ = [
+    "LANGUAGES",
+    "DEFAULT_LANG",
+    "NBSP",
+    "FIELDS",
+    "text",
+    "label",
+    "labels",
+    "has_text",
+    "text_keys",
+    "format_number",
+    "format_int",
+    "format_share",
+    "format_sek",
+]
+
+LANGUAGES = ("sv", "en")
+DEFAULT_LANG = "sv"
+NBSP = "\u00a0"
+# Label fields and the catalogue table that holds them; contract columns that
+# share a vocabulary (occupation_before/after, …) are resolved in _field().
+FIELDS = (
+    "sex",
+    "id_kind",
+    "education",
+    "income_source",
+    "income_group",
+    "support_years",
+    "occupation",
+    "exit_reason",
+    "forbund",
+    "forbund_name",
+    "subproject",
+    "subproject_name",
+    "age_group",
+    "age_band_esf",
+    "when",
+    "step_direction",
+    "funnel_flag",
+    "outcome",
+    "esf_indicator",
+)
+_ORGANISATION_FIELDS = {
+    "forbund": "forbund_name",
+    "forbund_name": "forbund_name",
+    "subproject": "subproject_name",
+    "subproject_name": "subproject_name",
+}
+_SEPARATORS = {"sv": (",", NBSP), "en": (".", ",")}
+_MINUS = {"sv": "\u2212", "en": "-"}
+_MISSING = "–"
+
+
+@lru_cache(maxsize=4)
+def _load(path: Path) -> tuple[dict[str, dict[str, str]], dict[str, dict]]:
+    """Read the catalogue once: flat text keys and label tables."""
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    flat: dict[str, dict[str, str]] = {}
+    _flatten(raw.get("text", {}), "", flat)
+    return flat, raw.get("labels", {})
+
+
+def _flatten(node: dict[str, Any], prefix: str, out: dict[str, dict[str, str]]) -> None:
+    for key, value in node.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict) and any(lang in value for lang in LANGUAGES):
+            out[dotted] = value
+        elif isinstance(value, dict):
+            _flatten(value, f"{dotted}.", out)
+
+
+def _catalogue() -> tuple[dict[str, dict[str, str]], dict[str, dict]]:
+    return _load(CONFIG_DIR / "catalogue.toml")
+
+
+def _check_lang(lang: str) -> str:
+    if lang not in LANGUAGES:
+        raise ValueError(
+            f"language is {lang!r}, expected one of {', '.join(LANGUAGES)} "
+            "('sv' for Swedish, 'en' for English)."
+        )
+    return lang
+
+
+_ALIASES = {"age_band": "age_group"}
+
+
+def _field(field: str) -> str:
+    """Map contract column names onto their label table (occupation_after → occupation)."""
+    if field in _ALIASES:
+        return _ALIASES[field]
+    for suffix in ("_before", "_after"):
+        base = field.removesuffix(suffix)
+        if base != field and base in FIELDS:
+            return base
+    return field
+
+
+def has_text(key: str) -> bool:
+    """Return True if ``key`` is in the catalogue.
+
+    Example:
+        >>> has_text("chart.enrolment.title"), has_text("no.such.key")
+        (True, False)
+    """
+    return key in _catalogue()[0]
+
+
+def text_keys() -> list[str]:
+    """Return every text key in the catalogue, sorted.
+
+    Example:
+        >>> "common.source_line" in text_keys()
+        True
+    """
+    return sorted(_catalogue()[0])
+
+
+def text(key: str, lang: str = DEFAULT_LANG, **fmt: object) -> str:
+    """Return the catalogue text for ``key`` in ``lang``, with placeholders filled.
+
+    Args:
+        key: Dotted key, e.g. ``"chart.enrolment.title"``.
+        lang: ``"sv"`` or ``"en"``.
+        **fmt: Values for the ``{placeholders}`` in the text.
+
+    Raises:
+        KeyError: If the key (or a placeholder value) is missing.
+        ValueError: If the language is not supported.
+
+    Example:
+        >>> text("common.source_line", "en", source="SUS", threshold=5)
+        'Source: SUS; values below 5 are not shown'
+        >>> text("common.total")
+        'Totalt'
+    """
+    _check_lang(lang)
+    entry = _catalogue()[0].get(key)
+    if entry is None or lang not in entry:
+        raise KeyError(
+            f"text key '{key}' has no '{lang}' entry in config/catalogue.toml; "
+            "add it under [text] with both sv and en."
+        )
+    template = entry[lang]
+    if not fmt:
+        return template
+    try:
+        return template.format(**fmt)
+    except KeyError as exc:
+        raise KeyError(
+            f"text key '{key}' ({lang}) needs a value for placeholder {exc}; "
+            f"pass it as text('{key}', lang, {exc.args[0]}=...)."
+        ) from None
+
+
+def _registry_names(field: str, registry: object | None) -> dict[str, str]:
+    """Names from the organisation registry (Swedish only) for added organisations."""
+    if registry is None:
+        from rehab_analytics.errors import RehabAnalyticsError
+        from rehab_analytics.sources import build_registry, load_sources
+
+        try:
+            registry = build_registry(load_sources())
+        except (RehabAnalyticsError, OSError):
+            # labels fall back to codes; the broken description is reported by clean
+            return {}
+    attr = _ORGANISATION_FIELDS[field]
+    code_attr = attr.removesuffix("_name")
+    orgs = getattr(registry, "organisations", ())
+    return {
+        getattr(o, code_attr): getattr(o, attr) or getattr(o, code_attr) for o in orgs
+    }
+
+
+def label(
+    field: str, code: str, lang: str = DEFAULT_LANG, registry: object = None
+) -> str:
+    """Return the label of ``code`` in ``field`` (e.g. sex, exit_reason, subproject).
+
+    Förbund and subproject codes not in the catalogue fall back to the names in
+    the organisation registry (``sources.build_registry``), then to the code.
+
+    Args:
+        field: Label table, or a contract column sharing one (``occupation_after``).
+        code: The contract code.
+        lang: ``"sv"`` or ``"en"``.
+        registry: Optional :class:`rehab_analytics.sources.Registry` to use for
+            organisations missing from the catalogue (default: the sources found
+            through the settings).
+
+    Raises:
+        KeyError: If the field or code is unknown (organisations excepted).
+        ValueError: If the language is not supported.
+
+    Example:
+        >>> label("sex", "woman"), label("occupation_after", "studying", "en")
+        ('Kvinnor', 'Studying')
+    """
+    _check_lang(lang)
+    name = _field(field)
+    table = _catalogue()[1].get(name)
+    if table is None:
+        raise KeyError(
+            f"label field '{field}' is not in config/catalogue.toml; "
+            f"known fields: {', '.join(FIELDS)}."
+        )
+    entry = table.get(str(code))
+    if entry is not None and lang in entry:
+        return entry[lang]
+    if name in _ORGANISATION_FIELDS:
+        return _registry_names(name, registry).get(str(code), str(code))
+    raise KeyError(
+        f"code '{code}' of '{field}' has no '{lang}' label in config/catalogue.toml; "
+        f'add [labels.{name}] {code} = {{ sv = "…", en = "…" }}.'
+    )
+
+
+def labels(
+    field: str, lang: str = DEFAULT_LANG, registry: object = None
+) -> dict[str, str]:
+    """Return every code → label of ``field`` (organisations include the registry).
+
+    Example:
+        >>> labels("when", "en")
+        {'before': 'Before', 'after': 'After'}
+    """
+    _check_lang(lang)
+    name = _field(field)
+    table = _catalogue()[1].get(name)
+    if table is None:
+        raise KeyError(
+            f"label field '{field}' is not in config/catalogue.toml; "
+            f"known fields: {', '.join(FIELDS)}."
+        )
+    out = {code: entry[lang] for code, entry in table.items() if lang in entry}
+    if name in _ORGANISATION_FIELDS:
+        extra = _registry_names(name, registry)
+        out.update({code: nm for code, nm in extra.items() if code not in out})
+    return out
+
+
+def _is_missing(x: object) -> bool:
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return True
+
+
+def _round(x: float, decimals: int) -> Decimal:
+    # Half up on the decimal representation, as official statistics round
+    # (binary floats would send 0.125 → 0.12 under round-half-even).
+    return Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+
+
+def _group(value: Decimal, decimals: int, lang: str) -> str:
+    point, thousands = _SEPARATORS[lang]
+    body = f"{abs(value):,.{decimals}f}"
+    body = body.replace(",", "\x00").replace(".", point).replace("\x00", thousands)
+    return (_MINUS[lang] if value < 0 else "") + body
+
+
+def format_number(x: object, lang: str = DEFAULT_LANG, decimals: int = 0) -> str:
+    """Format a number for ``lang`` (missing values give an en dash).
+
+    Example:
+        >>> format_number(12345.678, "sv", 1) == "12\\u00a0345,7"
+        True
+        >>> format_number(12345.678, "en", 1), format_number(None)
+        ('12,345.7', '–')
+    """
+    _check_lang(lang)
+    if _is_missing(x) or math.isinf(float(x)):
+        return _MISSING
+    value = _round(float(x), decimals)
+    if value == 0:
+        value = abs(value)
+    return _group(value, decimals, lang)
+
+
+def format_int(x: object, lang: str = DEFAULT_LANG) -> str:
+    """Format a whole number with the language's thousands separator.
+
+    Example:
+        >>> format_int(50691580, "en")
+        '50,691,580'
+    """
+    return format_number(x, lang, 0)
+
+
+def format_share(x: object, lang: str = DEFAULT_LANG, decimals: int = 0) -> str:
+    """Format a share in [0, 1] as per cent ("34 %" in Swedish, "34%" in English).
+
+    Example:
+        >>> format_share(0.345, "sv") == "35\\u00a0%"
+        True
+        >>> format_share(0.345, "en", 1)
+        '34.5%'
+    """
+    _check_lang(lang)
+    if _is_missing(x) or math.isinf(float(x)):
+        return _MISSING
+    pct = Decimal(repr(float(x))) * 100
+    number = format_number(float(pct), lang, decimals)
+    return f"{number}{NBSP}%" if lang == "sv" else f"{number}%"
+
+
+def format_sek(x: object, lang: str = DEFAULT_LANG) -> str:
+    """Format an amount in kronor ("12 300 kr" / "SEK 12,300").
+
+    Example:
+        >>> format_sek(12300, "en")
+        'SEK 12,300'
+    """
+    number = format_int(x, lang)
+    if number == _MISSING:
+        return number
+    return f"{number}{NBSP}kr" if lang == "sv" else f"SEK {number}"
