@@ -1,0 +1,517 @@
+"""Orchestration: raw folder → clean, pseudonymised, validated tables and a report.
+
+:func:`run_clean` reads every source description, cleans each source on its own
+(one unreadable source is reported, the others are still cleaned), checks the row
+accounting, validates the tables and writes them atomically. :func:`load` reads
+them back with their contract dtypes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from rehab_analytics import __version__, contract
+from rehab_analytics.clean import CleanTable, clean_table
+from rehab_analytics.config import settings
+from rehab_analytics.errors import InputFileError, RehabAnalyticsError
+from rehab_analytics.feedback import write_feedback
+from rehab_analytics.identity import resolve_key
+from rehab_analytics.read import read_table_file
+from rehab_analytics.sources import (
+    Registry,
+    SourceDescription,
+    TableSpec,
+    build_registry,
+    load_sources,
+    load_vocabularies,
+    source_vocabularies,
+)
+from rehab_analytics.template import find_template_descriptions
+from rehab_analytics.validate import coerce_table, validate_table
+
+__all__ = [
+    "OUTPUT_FILES",
+    "CleanResult",
+    "Tables",
+    "AccountingError",
+    "find_files",
+    "run_clean",
+    "load",
+    "write_atomic",
+]
+
+OUTPUT_FILES = {
+    "participants": "participants.parquet",
+    "subprojects": "subprojects.parquet",
+    "anonymous_counts": "anonymous_counts.parquet",
+    "rejects": "rejects.parquet",
+    "rejects_csv": "rejects.csv",
+    "report": "cleaning_report.json",
+}
+_TABLES = ("participants", "subprojects", "anonymous_counts")
+
+
+class AccountingError(RuntimeError):
+    """Raised when rows read ≠ clean + rejected + skipped (a bug, never a data problem)."""
+
+
+@dataclass
+class CleanResult:
+    """What :func:`run_clean` did.
+
+    Attributes:
+        ok: True when every source was cleaned and every table validated.
+        report: The cleaning report (also written as ``cleaning_report.json``).
+        out_dir: Where the outputs were written.
+        paths: Output name → file written.
+    """
+
+    ok: bool
+    report: dict
+    out_dir: Path
+    paths: dict[str, Path] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """Return one line per source and where the outputs are.
+
+        Example:
+            >>> r = CleanResult(True, {"sources": {}, "totals": {}}, Path("out"))
+            >>> r.summary().splitlines()[0]
+            'Cleaned 0 sources: all OK.'
+        """
+        sources = self.report.get("sources", {})
+        failed = [n for n, s in sources.items() if s.get("error")]
+        head = f"Cleaned {len(sources)} sources: " + (
+            "all OK."
+            if not failed
+            else f"{len(failed)} could not be read ({', '.join(failed)})."
+        )
+        lines = [head]
+        width = max([len(n) for n in sources] + [6])
+        for name, s in sources.items():
+            if s.get("error"):
+                lines.append(f"  {name:<{width}}  ERROR: {s['error']}")
+                continue
+            warnings = sum(s.get("warnings", {}).values())
+            lines.append(
+                f"  {name:<{width}}  {s['n_files']:>3} files  {s['rows_read']:>7} rows read"
+                f"  {s['rows_clean']:>7} clean  {s['rows_rejected']:>5} rejected"
+                f"  {s['rows_skipped']:>4} skipped  {warnings:>5} warnings"
+            )
+        failures = self.report.get("validation", [])
+        if failures:
+            lines.append(f"Validation failed ({len(failures)} problems), for example:")
+            lines += [f"  {f['message']}" for f in failures[:5]]
+        totals = self.report.get("totals", {})
+        if totals:
+            lines.append(
+                f"Total: {totals['participants']} episodes, {totals['subprojects']} subproject "
+                f"years, {totals['anonymous_counts']} anonymous counts, "
+                f"{totals['rejects']} problems listed."
+            )
+        if self.paths:
+            lines.append(f"Outputs in {self.out_dir}:")
+            lines += [f"  {p.name}" for p in self.paths.values()]
+            lines.append(
+                f"Check rejected rows and warnings in {self.paths.get('rejects_csv', '')}."
+            )
+        return "\n".join(lines)
+
+
+def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
+    """Write a file atomically: ``write`` fills a temp file in the same folder, then rename.
+
+    A crash or Ctrl-C leaves either the old file or the new one, never half a file.
+
+    Example:
+        >>> import tempfile
+        >>> p = Path(tempfile.mkdtemp()) / "a.txt"
+        >>> write_atomic(p, lambda t: t.write_text("hej")).read_text()
+        'hej'
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def find_files(raw_dir: Path, spec: TableSpec) -> list[tuple[Path, str]]:
+    """Return (path, relative posix name) of every file the table's globs match, sorted.
+
+    Office lock files (``~$…``) and hidden files are ignored.
+
+    Example:
+        >>> import tempfile
+        >>> d = Path(tempfile.mkdtemp()); _ = (d / "b.csv").write_text("x")
+        >>> find_files(d, TableSpec("subprojects", ("*.csv",), {"year": "År"}))[0][1]
+        'b.csv'
+    """
+    raw_dir = Path(raw_dir)
+    found: dict[str, Path] = {}
+    for pattern in spec.files:
+        for path in raw_dir.glob(pattern):
+            if path.is_file() and not path.name.startswith(("~$", ".")):
+                found[path.relative_to(raw_dir).as_posix()] = path
+    return [(found[name], name) for name in sorted(found)]
+
+
+def _clean_source(
+    source: SourceDescription,
+    raw_dir: Path,
+    registry: Registry,
+    vocabularies: dict,
+    key: bytes,
+    max_year: int | None,
+) -> tuple[dict[str, list[CleanTable]], dict]:
+    """Clean every table of one source; raise RehabAnalyticsError if it cannot be read."""
+    vocab = source_vocabularies(vocabularies, source)
+    tables: dict[str, list[CleanTable]] = {k: [] for k in _TABLES}
+    files: list[dict] = []
+    notes: list[str] = []
+    for spec in source.tables:
+        matched = find_files(raw_dir, spec)
+        if not matched:
+            raise InputFileError(
+                f"no file in the raw folder {raw_dir} matches {list(spec.files)} "
+                f"({spec.kind}). Expected the delivery from {source.name}; add the files "
+                f"or correct 'files' in {source.path}.",
+            )
+        sheets = []
+        for path, name in matched:
+            read = read_table_file(path, spec, display=name)
+            sheets.extend(read)
+            for sheet in read:
+                notes.extend(sheet.notes)
+        table, stack_notes = clean_table(
+            sheets, source, spec, registry, vocab, key, max_year=max_year
+        )
+        notes.extend(stack_notes)
+        tables[spec.kind].append(table)
+        status = table.status
+        for sheet in sheets:
+            mine = status[
+                (status["source_file"] == sheet.file)
+                & (status["source_sheet"] == sheet.sheet)
+            ]["status"]
+            entry = {
+                "table": spec.kind,
+                "file": sheet.file,
+                "sheet": sheet.sheet,
+                "header_row": sheet.header_row,
+                "rows_read": len(sheet.data),
+                "rows_clean": int((mine == "clean").sum()),
+                "rows_rejected": int((mine == "rejected").sum()),
+                "rows_skipped": int((mine == "skipped").sum()),
+                "blank_rows": sheet.blank_rows,
+            }
+            if (
+                entry["rows_read"]
+                != entry["rows_clean"] + entry["rows_rejected"] + entry["rows_skipped"]
+            ):
+                raise AccountingError(
+                    f"{source.name}: {sheet.file} sheet '{sheet.sheet}': rows read "
+                    f"{entry['rows_read']} ≠ clean {entry['rows_clean']} + rejected "
+                    f"{entry['rows_rejected']} + skipped {entry['rows_skipped']}."
+                )
+            files.append(entry)
+    return tables, {"files": files, "notes": notes}
+
+
+def _source_report(
+    source: SourceDescription, raw_dir: Path, info: dict, problems: pd.DataFrame
+) -> dict:
+    files = info["files"]
+    warnings = problems[problems["status"] == "warning"]
+    unknown = warnings[warnings["reason"] == "unknown_label"]
+    unknown_counts = (
+        unknown.groupby(["column", "value"], sort=True).size().reset_index(name="count")
+        if len(unknown)
+        else pd.DataFrame(columns=["column", "value", "count"])
+    )
+    try:
+        description = source.path.relative_to(
+            Path(__file__).resolve().parent
+        ).as_posix()
+        description = f"(built-in) {description}"
+    except ValueError:
+        description = str(source.path)
+    return {
+        "description": description,
+        "n_files": len({f["file"] for f in files}),
+        "rows_read": sum(f["rows_read"] for f in files),
+        "rows_clean": sum(f["rows_clean"] for f in files),
+        "rows_rejected": sum(f["rows_rejected"] for f in files),
+        "rows_skipped": sum(f["rows_skipped"] for f in files),
+        "blank_rows": sum(f["blank_rows"] for f in files),
+        "rejected_by_reason": {
+            str(k): int(v)
+            for k, v in problems[problems["status"] == "rejected"]["reason"]
+            .value_counts()
+            .sort_index()
+            .items()
+        },
+        "warnings": {
+            str(k): int(v)
+            for k, v in warnings["reason"].value_counts().sort_index().items()
+        },
+        "unknown_labels": [
+            {"column": str(r.column), "value": str(r.value), "count": int(r.count)}
+            for r in unknown_counts.itertuples(index=False)
+        ],
+        "notes": info["notes"],
+        "files": files,
+        "error": None,
+    }
+
+
+def run_clean(
+    raw_dir: str | Path | None = None,
+    out_dir: str | Path | None = None,
+    *,
+    max_year: int | None = None,
+    source_dirs: list[Path] | None = None,
+) -> CleanResult:
+    """Clean every source in the raw folder and write the processed tables.
+
+    Args:
+        raw_dir: The raw folder (default: ``RA_RAW_DIR`` or ``data/raw``).
+        out_dir: The output folder (default: ``RA_PROCESSED_DIR`` or ``data/processed``).
+        max_year: Latest year a date may have (default: next year).
+        source_dirs: Folders of source descriptions to use instead of the usual
+            search (built-in, ``<raw>/_sources``, ``RA_SOURCES_DIR``); for tests.
+
+    Returns:
+        A :class:`CleanResult`; ``ok`` is False when a source could not be read or
+        a table failed validation (the report says which).
+
+    Raises:
+        InputFileError: If the raw folder does not exist.
+        KeyMissingError: If no pseudonymisation key is configured (real data).
+        SourceDescriptionError: If a source description is invalid.
+        AccountingError: If rows were lost (a bug).
+
+    Example:
+        >>> run_clean("/no/such/folder")  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        rehab_analytics.errors.InputFileError: /no/such/folder: the raw folder does not exist.
+    """
+    conf = settings(raw_dir=raw_dir, processed_dir=out_dir)
+    raw, out = conf.raw_dir, conf.processed_dir
+    if not raw.is_dir():
+        raise InputFileError(
+            "the raw folder does not exist. Expected a folder with one subfolder per "
+            "förbund; pass --raw, set RA_RAW_DIR, or create sample data with "
+            "`rehab-analytics sample`.",
+            file=str(raw),
+        )
+    resolved = resolve_key(raw)
+    sources = load_sources(raw, source_dirs)
+    registry = build_registry(sources)
+    sources = [*sources, *find_template_descriptions(raw, sources, registry)]
+    vocabularies = load_vocabularies()
+
+    collected: dict[str, list[pd.DataFrame]] = {k: [] for k in (*_TABLES, "rejects")}
+    report_sources: dict[str, dict] = {}
+    for source in sources:
+        if not source.tables:
+            continue
+        try:
+            tables, info = _clean_source(
+                source, raw, registry, vocabularies, resolved.key, max_year
+            )
+        except AccountingError:
+            raise
+        except RehabAnalyticsError as exc:
+            report_sources[source.name] = {
+                "error": str(exc),
+                "description": str(source.path),
+            }
+            continue
+        problems = [t.problems for ts in tables.values() for t in ts]
+        problems_df = (
+            pd.concat(problems, ignore_index=True)
+            if problems
+            else pd.DataFrame(columns=list(contract.REJECT_COLUMNS))
+        )
+        for kind, ts in tables.items():
+            collected[kind].extend(t.rows for t in ts)
+        collected["rejects"].append(problems_df)
+        report_sources[source.name] = _source_report(source, raw, info, problems_df)
+
+    frames = {}
+    for kind in (*_TABLES, "rejects"):
+        parts = [p for p in collected[kind] if len(p)]
+        combined = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        frames[kind] = _sorted(coerce_table(combined, kind, registry), kind)
+    failures = pd.concat(
+        [validate_table(frames[k], k, registry) for k in (*_TABLES, "rejects")],
+        ignore_index=True,
+    )
+    ok = failures.empty and not any(s.get("error") for s in report_sources.values())
+    report = {
+        "generator": f"rehab-analytics {__version__}",
+        "raw_dir": str(raw),
+        "key": {
+            "origin": resolved.origin,
+            "path": str(resolved.path) if resolved.path else None,
+        },
+        "ok": ok,
+        "organisations": [
+            {"forbund": o.forbund, "subproject": o.subproject, "source": o.source}
+            for o in registry.organisations
+        ],
+        "sources": report_sources,
+        "totals": {
+            "participants": len(frames["participants"]),
+            "subprojects": len(frames["subprojects"]),
+            "anonymous_counts": len(frames["anonymous_counts"]),
+            "rejects": len(frames["rejects"]),
+            "rows_rejected": sum(
+                s.get("rows_rejected", 0) for s in report_sources.values()
+            ),
+            "rows_skipped": sum(
+                s.get("rows_skipped", 0) for s in report_sources.values()
+            ),
+        },
+        "validation": failures.to_dict("records")[:200],
+    }
+    paths = _write_outputs(out, frames, report)
+    write_feedback(out)
+    return CleanResult(ok=ok, report=report, out_dir=out, paths=paths)
+
+
+_SORT_KEYS = {
+    "participants": ["subproject", "source_file"],
+    "subprojects": ["subproject", "year"],
+    "anonymous_counts": ["subproject", "year", "sex"],
+}
+
+
+def _sorted(df: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Sort by registry order (categoricals), then file; within a file rows keep
+    their delivery order (sheet order, row)."""
+    keys = _SORT_KEYS.get(kind)
+    if not keys or df.empty:
+        return df
+    return df.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+# Text a spreadsheet program would run as a formula when it opens the CSV
+# (CSV injection, OWASP); values come from the raw files.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Return ``df`` with text cells that start like a formula prefixed by "'"."""
+    out = df.copy()
+    for col in out.columns:
+        if pd.api.types.is_string_dtype(out[col]):
+            text = out[col].astype("string")
+            risky = text.str.startswith(_FORMULA_START).fillna(False).astype(bool)
+            out[col] = text.mask(risky, "'" + text)
+    return out
+
+
+def _write_outputs(
+    out: Path, frames: dict[str, pd.DataFrame], report: dict
+) -> dict[str, Path]:
+    paths = {}
+    for kind in (*_TABLES, "rejects"):
+        df = frames[kind]
+        paths[kind] = write_atomic(
+            out / OUTPUT_FILES[kind], lambda t, df=df: df.to_parquet(t, index=False)
+        )
+    rejects = _csv_safe(frames["rejects"])
+    paths["rejects_csv"] = write_atomic(
+        out / OUTPUT_FILES["rejects_csv"],
+        lambda t: rejects.to_csv(
+            t, sep=";", index=False, encoding="utf-8-sig", lineterminator="\n"
+        ),
+    )
+    text = json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n"
+    paths["report"] = write_atomic(
+        out / OUTPUT_FILES["report"], lambda t: t.write_text(text, encoding="utf-8")
+    )
+    return paths
+
+
+@dataclass
+class Tables:
+    """The processed tables with contract dtypes.
+
+    Attributes:
+        participants, subprojects, anonymous_counts, rejects: The tables.
+        report: The cleaning report (dict).
+        lang: Language for :meth:`labels` ("sv" or "en").
+    """
+
+    participants: pd.DataFrame
+    subprojects: pd.DataFrame
+    anonymous_counts: pd.DataFrame
+    rejects: pd.DataFrame
+    report: dict
+    lang: str = "sv"
+
+    def labels(self, column: str) -> dict[str, str]:
+        """Return code → label for a coded column in :attr:`lang` (from the catalogue)."""
+        from rehab_analytics.catalogue import labels
+
+        return labels(column, self.lang)
+
+
+def load(processed_dir: str | Path | None = None, *, lang: str = "sv") -> Tables:
+    """Load the processed tables written by :func:`run_clean`.
+
+    Args:
+        processed_dir: The folder (default: ``RA_PROCESSED_DIR`` or ``data/processed``).
+        lang: Language for :meth:`Tables.labels`.
+
+    Raises:
+        InputFileError: If the folder or a table is missing (run ``clean`` first).
+
+    Example:
+        >>> load("/no/such/folder")  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        rehab_analytics.errors.InputFileError: ...
+    """
+    folder = settings(processed_dir=processed_dir).processed_dir
+    if lang not in ("sv", "en"):
+        raise RehabAnalyticsError(f"lang is {lang!r}; expected 'sv' or 'en'.")
+    frames = {}
+    for kind in (*_TABLES, "rejects"):
+        path = folder / OUTPUT_FILES[kind]
+        if not path.is_file():
+            raise InputFileError(
+                "the processed table is missing. Expected the output of `rehab-analytics "
+                "clean`; run it first (or point RA_PROCESSED_DIR at its output).",
+                file=str(path),
+            )
+        frames[kind] = pd.read_parquet(path)
+    report_path = folder / OUTPUT_FILES["report"]
+    report = (
+        json.loads(report_path.read_text(encoding="utf-8"))
+        if report_path.is_file()
+        else {}
+    )
+    return Tables(
+        participants=frames["participants"],
+        subprojects=frames["subprojects"],
+        anonymous_counts=frames["anonymous_counts"],
+        rejects=frames["rejects"],
+        report=report,
+        lang=lang,
+    )
