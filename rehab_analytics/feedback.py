@@ -342,7 +342,9 @@ def write_feedback(processed_dir: str | Path, lang: str = "sv") -> list[Path]:
         error = str(sources.get(source, {}).get("error") or "")
         # A description whose files are simply not in this delivery is no news
         # for the förbund (the pipeline words it "no file in the raw folder").
-        if error.startswith(_NOT_DELIVERED):
+        if sources.get(source, {}).get("not_delivered") or error.startswith(
+            _NOT_DELIVERED
+        ):
             continue
         groups.setdefault(forbund or source, []).append(source)
     out_dir = processed_dir / FEEDBACK_DIR

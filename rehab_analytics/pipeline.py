@@ -88,16 +88,24 @@ class CleanResult:
         """
         sources = self.report.get("sources", {})
         failed = [n for n, s in sources.items() if s.get("error")]
-        head = f"Cleaned {len(sources)} sources: " + (
+        missing = [n for n, s in sources.items() if s.get("not_delivered")]
+        head = f"Cleaned {len(sources) - len(missing)} sources: " + (
             "all OK."
             if not failed
             else f"{len(failed)} could not be read ({', '.join(failed)})."
         )
+        if missing:
+            head += f" Not delivered: {', '.join(missing)}."
+            if len(missing) == len(sources):
+                head += " No source delivered any file: check the raw folder."
         lines = [head]
         width = max([len(n) for n in sources] + [6])
         for name, s in sources.items():
             if s.get("error"):
                 lines.append(f"  {name:<{width}}  ERROR: {s['error']}")
+                continue
+            if s.get("not_delivered"):
+                lines.append(f"  {name:<{width}}  not delivered: {s['not_delivered']}")
                 continue
             warnings = sum(s.get("warnings", {}).values())
             lines.append(
@@ -169,6 +177,10 @@ def find_files(raw_dir: Path, spec: TableSpec) -> list[tuple[Path, str]]:
     return [(found[name], name) for name in sorted(found)]
 
 
+class _NotDelivered(InputFileError):
+    """Raised when no file in the raw folder matches a source's globs."""
+
+
 def _clean_source(
     source: SourceDescription,
     raw_dir: Path,
@@ -185,7 +197,7 @@ def _clean_source(
     for spec in source.tables:
         matched = find_files(raw_dir, spec)
         if not matched:
-            raise InputFileError(
+            raise _NotDelivered(
                 f"no file in the raw folder {raw_dir} matches {list(spec.files)} "
                 f"({spec.kind}). Expected the delivery from {source.name}; add the files "
                 f"or correct 'files' in {source.path}.",
@@ -335,6 +347,15 @@ def run_clean(
             )
         except AccountingError:
             raise
+        except _NotDelivered as exc:
+            # A source without files in this delivery is news, not a failure: a
+            # förbund may not have sent its tertial yet.
+            report_sources[source.name] = {
+                "error": None,
+                "not_delivered": str(exc),
+                "description": str(source.path),
+            }
+            continue
         except RehabAnalyticsError as exc:
             report_sources[source.name] = {
                 "error": str(exc),
@@ -361,7 +382,12 @@ def run_clean(
         [validate_table(frames[k], k, registry) for k in (*_TABLES, "rejects")],
         ignore_index=True,
     )
-    ok = failures.empty and not any(s.get("error") for s in report_sources.values())
+    delivered = [s for s in report_sources.values() if not s.get("not_delivered")]
+    ok = (
+        failures.empty
+        and bool(delivered)
+        and not any(s.get("error") for s in report_sources.values())
+    )
     report = {
         "generator": f"rehab-analytics {__version__}",
         "raw_dir": str(raw),
