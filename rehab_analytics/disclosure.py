@@ -17,6 +17,9 @@ from rehab_analytics.errors import DisclosureError
 __all__ = ["suppress", "is_publishable", "require_publishable", "display_values"]
 
 _FLAG = "__suppressed"
+# Marks cells hidden only to protect another cell: they may be large, so they are
+# shown as ".." rather than "<5". Ends with _FLAG so every writer drops it.
+_SECONDARY = "__secondary" + _FLAG
 # Safety net for pathological margin layouts; real tables settle in a few rounds.
 _MAX_ROUNDS = 10_000
 
@@ -154,6 +157,13 @@ def _secondary(
     return int(hidden.sum())
 
 
+def _flags(table: pd.DataFrame, column: str) -> np.ndarray:
+    """A boolean flag column as an array (all False when the column is absent)."""
+    if column not in table.columns:
+        return np.zeros(len(table), dtype=bool)
+    return table[column].fillna(False).to_numpy(dtype=bool)
+
+
 def _default_keys(table: pd.DataFrame, exclude: set[str]) -> list[str]:
     return [
         c
@@ -219,7 +229,11 @@ def suppress(
     Returns:
         A new DataFrame: hidden counts are ``<NA>`` in nullable ``Int64`` (or
         ``Float64``) columns, never 0; a boolean ``<col>__suppressed`` column is
-        added per count and share column; ``attrs["disclosure"]`` holds
+        added per count and share column, and a boolean
+        ``<col>__secondary__suppressed`` column per count column where some
+        cells were hidden only to protect others (secondary or sex-split
+        suppression: they may be large, so they are shown as ".." rather than
+        "<5"); ``attrs["disclosure"]`` holds
         ``threshold``, ``suppressed_cells`` (hidden cells over all columns),
         ``count_cols``, ``denominator_col``, ``share_cols`` and
         ``unprotected_cells`` (hidden cells still derivable: 0 unless a layout
@@ -268,18 +282,18 @@ def suppress(
     sex_ids = _group_ids(out, sex_keys) if sex_col is not None else None
 
     hidden: dict[str, np.ndarray] = {}
+    secondary: dict[str, np.ndarray] = {}
     unprotected = 0
     for col in counts:
         values = _numeric(out[col], col)
-        prior = (
-            out[f"{col}{_FLAG}"].fillna(False).to_numpy(dtype=bool)
-            if f"{col}{_FLAG}" in out.columns
-            else np.zeros(len(out), dtype=bool)
-        )
+        prior = _flags(out, f"{col}{_FLAG}")
         present = ~np.isnan(values) | prior
-        mask = prior | (present & (values > 0) & (values < threshold))
+        small = present & (values > 0) & (values < threshold)
+        primary = (prior & ~_flags(out, f"{col}{_SECONDARY}")) | small
+        mask = prior | small
         unprotected += _secondary(values, mask, present, margin_ids, sex_ids)
         hidden[col] = mask
+        secondary[col] = mask & ~primary
         finite = values[~np.isnan(values)]
         integral = bool(np.all(finite == np.round(finite)))
         out[col] = _as_nullable(values, mask, integral, out.index)
@@ -302,6 +316,9 @@ def suppress(
 
     for col, mask in hidden.items():
         out[f"{col}{_FLAG}"] = mask
+    for col, mask in secondary.items():
+        if mask.any():
+            out[f"{col}{_SECONDARY}"] = mask
     out.attrs["disclosure"] = {
         "threshold": threshold,
         "suppressed_cells": int(sum(int(m.sum()) for m in hidden.values())),
@@ -406,7 +423,9 @@ def display_values(
     """Turn a suppressed table into display strings for tables, HTML and xlsx.
 
     Suppressed counts show as ``<t`` (``<5`` at the default threshold) so a
-    reader sees the cell is small but not zero. Suppressed shares show as
+    reader sees the cell is small but not zero; counts hidden only to protect
+    another cell (secondary or sex-split suppression) show as ``share_mark``
+    (``..``), since they may be large. Suppressed shares show as
     ``share_mark``, default ``..``: the Swedish official-statistics symbol for
     "not available or too uncertain to show" (a dash would mean "nothing/zero"
     there, and ``<5`` would misread as a percentage). Counts get thousands
@@ -448,11 +467,7 @@ def display_values(
     for col in columns:
         series = df[col]
         flag = f"{col}{_FLAG}"
-        suppressed = (
-            df[flag].fillna(False).to_numpy(dtype=bool)
-            if flag in df.columns
-            else np.zeros(len(df), dtype=bool)
-        )
+        suppressed = _flags(df, flag)
         is_number = pd.api.types.is_numeric_dtype(series) and not (
             pd.api.types.is_bool_dtype(series)
         )
@@ -475,6 +490,9 @@ def display_values(
             digits = 0 if integral else 2
             shown = _format_numbers(values, digits, lang)
             hidden_text = less_than if col in counts else share_mark
+            hidden_text = np.where(
+                _flags(df, f"{col}{_SECONDARY}"), share_mark, hidden_text
+            )
         text = np.where(suppressed, hidden_text, np.where(missing, "", shown))
         out[col] = pd.Series(text, index=df.index, dtype="string")
     return out

@@ -14,7 +14,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from rehab_analytics import catalogue, disclosure, measures, plots, stats
+from rehab_analytics import catalogue, plots
+from rehab_analytics import figures_tables as ft
 from rehab_analytics.config import settings
 from rehab_analytics.errors import InputFileError
 from rehab_analytics.plots_style import _unit_order
@@ -77,169 +78,68 @@ def load_inputs(processed_dir: str | Path | None = None) -> GalleryInputs:
     return GalleryInputs(people, plan, is_sample, threshold, period)
 
 
-def _suppress(table: pd.DataFrame, threshold: int, **kwargs) -> pd.DataFrame:
-    return disclosure.suppress(table, threshold=threshold, **kwargs)
-
-
-def _age_sex(people: pd.DataFrame) -> pd.DataFrame:
-    """Episodes per subproject, age group and sex (misregistrations left out)."""
-    valid = people[people["exit_reason"].astype("string") != "misregistration"]
-    valid = measures.add_age_groups(valid)
-    keys = ["subproject", "age_group", "sex"]
-    frame = valid.assign(
-        age_group=pd.Categorical(valid["age_group"], measures.AGE_GROUPS),
-        sex=pd.Categorical(valid["sex"], ["woman", "man", "unknown"]),
-    )
-    return frame.groupby(keys, observed=False).size().rename("count").reset_index()
-
-
-def _casemix(people: pd.DataFrame) -> pd.DataFrame:
-    ended = people[people["end_date"].notna() & people[_OUTCOME].notna()]
-    ended = ended[ended["exit_reason"].astype("string") != "misregistration"]
-    out = stats.casemix_observed_expected(
-        ended.assign(**{_OUTCOME: ended[_OUTCOME].astype(bool)}), _OUTCOME
-    )
-    return out[["unit", "n", "observed", "expected", "oe", "ci_low", "ci_high"]]
-
-
 def chart_specs(inputs: GalleryInputs) -> list[GalleryChart]:
     """Measure and suppress the table of every gallery chart.
+
+    The tables come from :mod:`rehab_analytics.figures_tables`, the same
+    recipes the report notebooks use, so the gallery shows what the reports
+    publish.
 
     Example:
         >>> chart_specs  # doctest: +ELLIPSIS
         <function chart_specs at ...>
     """
-    p, t = inputs.participants, inputs.threshold
+    p, plan, t = inputs.participants, inputs.subprojects, inputs.threshold
     share = {"outcome": _OUTCOME}
-    enrolment = measures.enrolment_over_time(p, inputs.subprojects, freq="M")
-    enrolment = enrolment[enrolment["subproject"] != "total"]
-    shares = _suppress(measures.outcome_shares(p, _OUTCOME), t)
-    trend = _suppress(measures.trend(p, _OUTCOME, by=None), t)
-    costs = measures.costs(p, inputs.subprojects)
-    cost_cols = ["subproject", "participants", "work_or_study"]
-    ratios = ["cost_per_participant", "cost_per_work_or_study"]
-    occupation = measures.occupation_before_after(p)
+    shares = ft.outcome_table(p, _OUTCOME, t)
+    trend = ft.trend_table(p, _OUTCOME, t)
     charts = [
         GalleryChart(
-            "enrolment",
-            plots.enrolment_chart,
-            _suppress(
-                enrolment[
-                    ["subproject", "date", "cumulative_enrolled", "cumulative_planned"]
-                ],
-                t,
-                count_cols=["cumulative_enrolled"],
-                denominator_col=None,
-            ),
+            "enrolment", plots.enrolment_chart, ft.enrolment_table(p, plan, t)
         ),
         GalleryChart("outcome_shares", plots.outcome_shares_chart, shares, share),
         GalleryChart("funnel", plots.funnel_chart, shares, share),
         GalleryChart(
-            "casemix",
-            plots.casemix_chart,
-            _suppress(
-                _casemix(p),
-                t,
-                count_cols=["n", "observed"],
-                share_cols=["expected", "oe", "ci_low", "ci_high"],
-            ),
-            share,
+            "casemix", plots.casemix_chart, ft.casemix_table(p, _OUTCOME, t), share
         ),
         GalleryChart("trend", plots.trend_chart, trend, share),
         GalleryChart("spc", plots.spc_chart, trend, share),
-        GalleryChart(
-            "costs",
-            plots.cost_chart,
-            _suppress(
-                costs[[*cost_cols, *ratios]],
-                t,
-                count_cols=cost_cols[1:],
-                denominator_col=None,
-                share_cols=ratios,
-            ),
-        ),
+        GalleryChart("costs", plots.cost_chart, ft.cost_table(p, plan, t)),
         GalleryChart(
             "income_transition",
             plots.income_transition_chart,
-            _suppress(
-                measures.income_transitions(p),
-                t,
-                count_cols=["count", "row_total"],
-                denominator_col="row_total",
-                share_cols=["row_share"],
-                margins=[["before"], ["after"]],
-            ),
+            ft.income_transition_table(p, t),
         ),
+        GalleryChart("occupation", plots.occupation_chart, ft.occupation_table(p, t)),
         GalleryChart(
-            "occupation",
-            plots.occupation_chart,
-            _suppress(
-                occupation,
-                t,
-                count_cols=["count_before", "count_after", "total"],
-                denominator_col="total",
-                share_cols=["share_before", "share_after"],
-                margins=[["subproject"]],
-            ),
-        ),
-        GalleryChart(
-            "exit_reasons",
-            plots.exit_reasons_chart,
-            _suppress(
-                measures.exit_reasons(p)[
-                    ["subproject", "exit_reason", "count", "total"]
-                ],
-                t,
-                count_cols=["count", "total"],
-                denominator_col=None,
-                margins=[["subproject"], ["exit_reason"]],
-            ),
+            "exit_reasons", plots.exit_reasons_chart, ft.exit_reason_table(p, t)
         ),
         GalleryChart(
             "time_in_programme",
             plots.time_in_programme_chart,
-            _suppress(measures.time_in_programme(p), t, count_cols=(), share_cols=()),
+            ft.time_curve_table(p, t),
         ),
         GalleryChart(
             "step_change",
             plots.step_change_chart,
-            _suppress(
-                measures.step_change_distribution(p, by=None),
-                t,
-                count_cols=["count"],
-                denominator_col=None,
-                margins=[[]],
-            ),
+            ft.step_distribution_table(p, t, by=None),
         ),
     ]
-    profile = _suppress(
-        _age_sex(p),
-        t,
-        count_cols=["count"],
-        denominator_col=None,
-        sex_col="sex",
-        keys=["subproject", "age_group", "sex"],
-        margins=[["subproject", "age_group"], ["subproject", "sex"]],
-    )
+    profile = ft.age_sex_table(p, t)
     for unit in _unit_order(p["subproject"].dropna().unique()):
         kwargs = {"unit": unit}
         charts.append(
             GalleryChart(f"age_sex_{unit}", plots.age_sex_chart, profile, kwargs)
         )
     for dimension in ("age_band_esf", "education"):
-        esf = measures.esf_breakdown(p, dimension, by=None)
-        table = _suppress(
-            esf[["sex", "category", "count", "total"]],
-            t,
-            count_cols=["count", "total"],
-            denominator_col=None,
-            sex_col="sex",
-            keys=["sex", "category"],
-            margins=[["sex"]],
-        )
         kwargs = {"dimension": dimension}
         charts.append(
-            GalleryChart(f"esf_{dimension}", plots.esf_by_sex_chart, table, kwargs)
+            GalleryChart(
+                f"esf_{dimension}",
+                plots.esf_by_sex_chart,
+                ft.esf_table(p, dimension, t),
+                kwargs,
+            )
         )
     return charts
 

@@ -2,7 +2,8 @@
 
 Same conventions as :mod:`rehab_analytics.plots`, which re-exports these. In the
 100 % stacked bars a hidden count has no known width: the shown categories are
-drawn at their true share and the rest of the bar is one hatched "<5" segment.
+drawn at their true share and the rest of the bar is one hatched segment, "<5"
+when it is one small cell, else ".." (hidden to protect another cell).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from matplotlib.patches import Patch, Rectangle
 from rehab_analytics import catalogue
 from rehab_analytics.plots_style import (
     CATEGORY_PALETTE,
+    SECONDARY_MARK,
     SUPPRESSED_COLOUR,
     TEXT_SIZE,
     _Chart,
@@ -60,7 +62,7 @@ def _stacked(
         k: CATEGORY_PALETTE[i % len(CATEGORY_PALETTE)] for i, k in enumerate(categories)
     }
     used: set[str] = set()
-    any_hidden = False
+    any_hidden = any_secondary = False
     for i, ((_, part), total) in enumerate(zip(rows, totals, strict=True)):
         y = len(rows) - 1 - i
         if not total:
@@ -107,11 +109,17 @@ def _stacked(
             used.add(code)
             left += share
         if hidden.any():
-            any_hidden = True
-            _hatched_barh(c.ax, y, left, max(0.0, 1.0 - left), 0.7, c.threshold, c.lang)
+            # one remainder for all hidden cells: "<5" only if it is one small cell
+            marks = c.marks(part, "count")[hidden]
+            mark = marks[0] if len(marks) == 1 else SECONDARY_MARK
+            any_hidden |= mark != SECONDARY_MARK
+            any_secondary |= mark == SECONDARY_MARK
+            _hatched_barh(
+                c.ax, y, left, max(0.0, 1.0 - left), 0.7, c.threshold, c.lang, mark
+            )
     labels = [catalogue.label(field, k, c.lang) for k in categories if k in used]
     handles = [Patch(color=colours[k]) for k in categories if k in used]
-    c.legend(handles, labels, hidden=any_hidden)
+    c.legend(handles, labels, hidden=any_hidden, secondary=any_secondary)
     c.ax.set_yticks(range(len(rows)), [label for label, _ in reversed(rows)])
     c.ax.set_xlim(0, 1)
     c.ax.set_ylim(-0.6, len(rows) - 0.4)
@@ -191,6 +199,7 @@ def income_transition_chart(
         & df["after"].astype("string").isin(after).to_numpy()
     ]
     counts, hidden = _values(df, "count"), _suppressed(df, "count")
+    marks = c.marks(df, "count")
     ri = df["before"].astype("string").map({k: i for i, k in enumerate(before)})
     ci = df["after"].astype("string").map({k: i for i, k in enumerate(after)})
     ri, ci = ri.to_numpy(dtype=int), ci.to_numpy(dtype=int)
@@ -198,7 +207,7 @@ def income_transition_chart(
     grid = np.full((len(before), len(after)), np.nan)
     grid[ri, ci] = share
     c.ax.imshow(np.ma.masked_invalid(grid), cmap="Blues", vmin=0, vmax=1, aspect="auto")
-    for i, j, s, hid, k in zip(ri, ci, share, hidden, counts, strict=True):
+    for i, j, s, hid, k, mark in zip(ri, ci, share, hidden, counts, marks, strict=True):
         if hid:
             c.ax.add_patch(
                 Rectangle(
@@ -214,7 +223,7 @@ def income_transition_chart(
             c.ax.text(
                 j,
                 i,
-                c.less_than,
+                mark,
                 ha="center",
                 va="center",
                 fontsize=TEXT_SIZE - 2,

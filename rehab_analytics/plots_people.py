@@ -22,6 +22,7 @@ from rehab_analytics.plots_style import (
     _select_unit,
     _start,
     _suppressed,
+    _swatches,
     _unit_order,
     _values,
     number_formatter,
@@ -187,8 +188,11 @@ def step_change_chart(
                 va="bottom",
                 fontsize=TEXT_SIZE - 2,
             )
+    marks = c.marks(df, "count")
     if hidden.any():
-        _hatched_bar(c.ax, change[hidden], c.threshold, 0.75, c.threshold, lang)
+        _hatched_bar(
+            c.ax, change[hidden], c.threshold, 0.75, c.threshold, lang, marks[hidden]
+        )
     ticks = [catalogue.format_int(v, lang) for v in change]
     c.ax.set_xticks(
         change, [f"+{t}" if v > 0 else t for v, t in zip(change, ticks, strict=True)]
@@ -203,7 +207,7 @@ def step_change_chart(
         Patch(color=col, label=catalogue.label("step_direction", key, lang))
         for key, col in kinds
     ]
-    c.legend(handles, hidden=bool(hidden.any()))
+    c.legend(handles, **_swatches(marks, c.less_than))
     return c.finish(title, c.text("chart.step_change.note"))
 
 
@@ -296,6 +300,7 @@ def age_sex_chart(
                 0.75,
                 c.threshold,
                 lang,
+                c.marks(df, count_col)[mask & hidden],
             )
     c.ax.axvline(0, color="#444444", lw=1)
     c.ax.set_xlim(-top, top)
@@ -307,7 +312,7 @@ def age_sex_chart(
         FuncFormatter(lambda v, _p: catalogue.format_int(abs(v), lang))
     )
     c.ax.set_xlabel(c.text("axis.participants"))
-    c.legend(hidden=bool(hidden.any()))
+    c.legend(**_swatches(c.marks(df, count_col), c.less_than))
     return c.finish(title)
 
 
@@ -388,6 +393,7 @@ def esf_by_sex_chart(
                 height,
                 c.threshold,
                 lang,
+                c.marks(df, "count")[mask & hidden],
             )
     field = "occupation" if dimension == "occupation_before" else dimension
     c.ax.set_yticks(
@@ -399,5 +405,5 @@ def esf_by_sex_chart(
     c.ax.xaxis.set_major_formatter(number_formatter(lang))
     c.ax.set_xlabel(c.text("axis.participants"))
     c.ax.tick_params(axis="y", length=0)
-    c.legend(hidden=bool(hidden.any()))
+    c.legend(**_swatches(c.marks(df, "count"), c.less_than))
     return c.finish(title, c.text("chart.esf_by_sex.note"))

@@ -65,6 +65,8 @@ SEX_COLOURS = {"woman": "#CC79A7", "man": "#0072B2", "unknown": "#999999"}
 TOTAL = "total"
 TOTAL_COLOUR = "#333333"
 SUPPRESSED_COLOUR = "#7F7F7F"
+# Official-statistics symbol for a value hidden to protect another cell.
+SECONDARY_MARK = ".."
 TITLE_SIZE = 20
 SUBTITLE_SIZE = 15
 TEXT_SIZE = 14
@@ -273,6 +275,30 @@ def _suppressed(df: pd.DataFrame, col: str) -> np.ndarray:
     return df[col].isna().to_numpy()
 
 
+def _secondary(df: pd.DataFrame, col: str) -> np.ndarray:
+    """True where ``col`` was hidden only to protect another cell (may be large)."""
+    flag = f"{col}__secondary__suppressed"
+    if flag in df.columns:
+        return df[flag].fillna(False).astype(bool).to_numpy()
+    return np.zeros(len(df), dtype=bool)
+
+
+def _marks(df: pd.DataFrame, col: str, threshold: int, lang: str) -> np.ndarray:
+    """The mark of each hidden cell: "<5" (small), ".." (hidden to protect another)."""
+    marks = np.where(_secondary(df, col), SECONDARY_MARK, "")
+    small = _suppressed(df, col) & ~_secondary(df, col)
+    return np.where(small, _suppressed_text(threshold, lang), marks).astype(object)
+
+
+def _swatches(marks, less_than: str) -> dict[str, bool]:
+    """Which "not shown" legend swatches (``_Chart.legend`` flags) marks need."""
+    marks = np.asarray(marks, dtype=object)
+    return {
+        "hidden": bool((marks == less_than).any()),
+        "secondary": bool((marks == SECONDARY_MARK).any()),
+    }
+
+
 def _values(df: pd.DataFrame, col: str) -> np.ndarray:
     return pd.to_numeric(df[col], errors="coerce").to_numpy(
         dtype=float, na_value=np.nan
@@ -445,19 +471,30 @@ def _suppressed_text(threshold: int, lang: str) -> str:
     return catalogue.text("common.suppressed_marker", lang, threshold=threshold)
 
 
-def _suppressed_patch(threshold: int, lang: str):
+def _suppressed_patch(threshold: int, lang: str, secondary: bool = False):
     from matplotlib.patches import Patch
 
+    key = (
+        "common.suppressed_legend_secondary"
+        if secondary
+        else "common.suppressed_legend"
+    )
     return Patch(
         facecolor="white",
         edgecolor=SUPPRESSED_COLOUR,
         hatch="///",
-        label=catalogue.text("common.suppressed_legend", lang, threshold=threshold),
+        label=catalogue.text(key, lang, threshold=threshold),
     )
 
 
-def _hatched_barh(ax: Axes, y, left, width, height, threshold: int, lang: str) -> None:
-    """A hatched bar standing for a hidden value below ``threshold``, labelled "<5"."""
+def _hatched_barh(
+    ax: Axes, y, left, width, height, threshold: int, lang: str, label=None
+) -> None:
+    """A hatched bar standing for a hidden value, labelled "<5" (or ``label``).
+
+    ``label`` (one text or one per bar) is ".." for cells hidden only to protect
+    another cell: those may be large, so "<5" would be false.
+    """
     ax.barh(
         y,
         width,
@@ -472,11 +509,12 @@ def _hatched_barh(ax: Axes, y, left, width, height, threshold: int, lang: str) -
     x_arr = np.atleast_1d(np.asarray(left) + np.asarray(width) / 2) * np.ones(
         len(y_arr)
     )
-    for yy, xx in zip(y_arr, x_arr, strict=True):
+    texts = _labels(label, len(y_arr), threshold, lang)
+    for yy, xx, text in zip(y_arr, x_arr, texts, strict=True):
         ax.text(
             xx,
             yy,
-            _suppressed_text(threshold, lang),
+            text,
             ha="center",
             va="center",
             fontsize=TEXT_SIZE - 2,
@@ -485,7 +523,17 @@ def _hatched_barh(ax: Axes, y, left, width, height, threshold: int, lang: str) -
         )
 
 
-def _hatched_bar(ax: Axes, x, height, width: float, threshold: int, lang: str) -> None:
+def _labels(label, count: int, threshold: int, lang: str) -> list[str]:
+    if label is None:
+        return [_suppressed_text(threshold, lang)] * count
+    if isinstance(label, str):
+        return [label] * count
+    return [str(t) for t in label]
+
+
+def _hatched_bar(
+    ax: Axes, x, height, width: float, threshold: int, lang: str, label=None
+) -> None:
     """Vertical twin of :func:`_hatched_barh`: a hidden count drawn up to the threshold."""
     ax.bar(
         x,
@@ -495,11 +543,12 @@ def _hatched_bar(ax: Axes, x, height, width: float, threshold: int, lang: str) -
         edgecolor=SUPPRESSED_COLOUR,
         hatch="///",
     )
-    for xx in np.atleast_1d(x):
+    xs = np.atleast_1d(x)
+    for xx, text in zip(xs, _labels(label, len(xs), threshold, lang), strict=True):
         ax.text(
             xx,
             height,
-            _suppressed_text(threshold, lang),
+            text,
             ha="center",
             va="bottom",
             fontsize=TEXT_SIZE - 2,
@@ -529,6 +578,10 @@ class _Chart:
     def less_than(self) -> str:
         return _suppressed_text(self.threshold, self.lang)
 
+    def marks(self, df: pd.DataFrame, col: str) -> np.ndarray:
+        """Per row: "<5" if hidden as small, ".." if hidden to protect another."""
+        return _marks(df, col, self.threshold, self.lang)
+
     def finish(self, title: str, note: str | None = None) -> Axes:
         return _decorate(
             self.ax,
@@ -546,18 +599,30 @@ class _Chart:
         _empty(self.ax, message or self.text("common.no_values"))
         return self.finish(title)
 
-    def legend(self, handles=None, labels=None, *, hidden: bool = False, **kw):
-        """Legend right of the axes, with the "not shown" swatch when needed."""
+    def legend(
+        self,
+        handles=None,
+        labels=None,
+        *,
+        hidden: bool = False,
+        secondary: bool = False,
+        **kw,
+    ):
+        """Legend right of the axes, with the "not shown" swatch when needed.
+
+        ``secondary`` adds the ".." swatch (hidden to protect another cell).
+        """
         if handles is None:
             handles, labels = self.ax.get_legend_handles_labels()
         handles, labels = (
             list(handles),
             list(labels or [h.get_label() for h in handles]),
         )
-        if hidden:
-            patch = _suppressed_patch(self.threshold, self.lang)
-            handles.append(patch)
-            labels.append(patch.get_label())
+        for wanted, second in ((hidden, False), (secondary, True)):
+            if wanted:
+                patch = _suppressed_patch(self.threshold, self.lang, second)
+                handles.append(patch)
+                labels.append(patch.get_label())
         place = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0)}
         place.update(kw)
         return self.ax.legend(handles, labels, fontsize=TEXT_SIZE - 2, **place)

@@ -321,14 +321,22 @@ class Publisher:
 def write_html(notebook: str | Path, html: str | Path) -> Path:
     """Export an executed notebook to HTML without code, prompts or parameters cells.
 
+    Cells tagged ``remove_cell`` (the bilingual markdown headings that structure a
+    report notebook; the report prints its own headings in the chosen language)
+    are left out.
+
     Example:
         >>> write_html("executed.ipynb", "executed.html")  # doctest: +SKIP
     """
     import nbformat
     from nbconvert import HTMLExporter
+    from traitlets.config import Config
 
     exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+        config=Config({"TagRemovePreprocessor": {"remove_cell_tags": ["remove_cell"]}}),
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
     )
     body, _ = exporter.from_notebook_node(nbformat.read(str(notebook), as_version=4))
     html = Path(html)

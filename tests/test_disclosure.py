@@ -252,3 +252,28 @@ def test_display_values_uses_the_threshold_and_refuses_raw_tables():
         display_values(pd.DataFrame({"n": [7]}))
     with pytest.raises(ValueError, match="expected 'sv' or 'en'"):
         display_values(published, lang="de")
+
+
+def test_secondary_cells_are_marked_dots_not_less_than():
+    """Cells hidden only to protect another show '..', primary ones '<5'."""
+    table = pd.DataFrame(
+        {"unit": ["a", "a", "a", "b", "b"], "reason": ["x", "y", "z", "x", "y"]}
+    ).assign(count=[3, 40, 60, 25, 30])
+    out = suppress(table, count_cols=("count",), margins=[["unit"]])
+    assert out["count__suppressed"].tolist() == [True, True, False, False, False]
+    assert out["count__secondary__suppressed"].tolist() == [
+        False,
+        True,
+        False,
+        False,
+        False,
+    ]
+    assert display_values(out)["count"].tolist() == ["<5", "..", "60", "25", "30"]
+    assert "count__secondary__suppressed" not in display_values(out).columns
+    pdt.assert_frame_equal(
+        suppress(out, count_cols=("count",), margins=[["unit"]]), out
+    )
+    by_sex = suppress(
+        pd.DataFrame({"sex": ["woman", "man"], "n": [3, 80]}), sex_col="sex"
+    )
+    assert display_values(by_sex, lang="en")["n"].tolist() == ["<5", ".."]
