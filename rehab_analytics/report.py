@@ -307,7 +307,8 @@ class Publisher:
         shown = publish_table(
             df, name, self.run_dir, job=self.job, lang=self.lang, title=title
         )
-        return shown.style.hide(axis="index")
+        # Escape cell text: raw-file values and markers such as "<5" stay text.
+        return shown.style.hide(axis="index").format(escape="html")
 
     def figure(
         self, fig: Any, name: str, *, title: str, notes: str = ""
