@@ -102,7 +102,13 @@ def unknown_labels(ctx: Context) -> Table:
     from rehab_analytics import disclosure, quality
 
     table = disclosure.suppress(
-        quality.unknown_labels(ctx.rejects),
+        quality.unknown_labels(
+            ctx.rejects,
+            threshold=ctx.threshold,
+            other_label=catalogue.text(
+                "report.note.rare_values", ctx.lang, threshold=ctx.threshold
+            ),
+        ),
         threshold=ctx.threshold,
         count_cols=["n"],
         denominator_col=None,

@@ -125,10 +125,16 @@ def rejects_by_reason(rejects: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def unknown_labels(rejects: pd.DataFrame) -> pd.DataFrame:
+def unknown_labels(
+    rejects: pd.DataFrame, *, threshold: int = 1, other_label: str = "(other values)"
+) -> pd.DataFrame:
     """Labels not in the vocabularies (kept as unknown), per column and value.
 
     These are the labels to add to ``vocabularies.toml`` or a source description.
+    A value seen fewer than ``threshold`` times may be free text about one person
+    (a name typed into a coded column), so its text is not published: such values
+    are pooled per column under ``other_label``. The feedback workbook for the
+    förbund still lists every value with its row.
 
     Example:
         >>> rej = pd.DataFrame({"column": ["education", "education"],
@@ -137,12 +143,26 @@ def unknown_labels(rejects: pd.DataFrame) -> pd.DataFrame:
         >>> unknown_labels(rej)
               column  value  n
         0  education  Gymn.  2
+        >>> unknown_labels(rej, threshold=5, other_label="(other)")
+              column    value  n
+        0  education  (other)  2
     """
     unknown = rejects[rejects["reason"] == "unknown_label"]
-    out = (
+    counts = (
         unknown.groupby(["column", "value"], sort=True, observed=True)
         .size()
         .reset_index(name="n")
+    )
+    rare = counts["n"] < threshold
+    pooled = (
+        counts[rare]
+        .groupby("column", sort=True, observed=True)["n"]
+        .sum()
+        .reset_index()
+        .assign(value=other_label)
+    )
+    out = (
+        pd.concat([counts[~rare], pooled[["column", "value", "n"]]], ignore_index=True)
         .sort_values(["n", "column"], ascending=[False, True], kind="stable")
         .reset_index(drop=True)
     )
