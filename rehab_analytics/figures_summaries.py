@@ -347,5 +347,5 @@ def outcomes_by_sex(ctx: Context, outcome: str = OUTCOME) -> Table:
     """
     table = ft.outcome_table(ctx.episodes, outcome, ctx.threshold, by=[_UNIT, "sex"])
     empty = table["sex"].astype("string").eq("unknown") & table["n"].eq(0)
-    table = table[~empty.fillna(False).to_numpy()]
+    table = table[~empty.fillna(False).to_numpy()].reset_index(drop=True)
     return Table("outcomes_by_sex", table, _title("outcomes_by_sex", ctx), ctx.lang)
