@@ -10,7 +10,7 @@ docs/data-contract.md.
 from __future__ import annotations
 
 import datetime as dt
-import hmac
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from rehab_analytics import contract
-from rehab_analytics.identity import parse_ids, pseudonymise
+from rehab_analytics.identity import hmac_sha256, parse_ids, pseudonymise
 from rehab_analytics.read import RawSheet
 from rehab_analytics.sources import (
     Registry,
@@ -247,7 +247,8 @@ def _date_of(
             return _EXCEL_ORIGIN + dt.timedelta(days=int(number))
         if not number.is_integer():
             return None
-    if serial and text.isdigit() and _SERIAL_MIN <= int(text) <= _SERIAL_MAX:
+    # isdecimal, not isdigit: "¹" passes isdigit() but int() refuses it.
+    if serial and text.isdecimal() and _SERIAL_MIN <= int(text) <= _SERIAL_MAX:
         return _EXCEL_ORIGIN + dt.timedelta(days=int(text))
     for fmt in formats:
         try:
@@ -448,12 +449,13 @@ def episode_ids(
     who = np.where(pd.isna(keys), np.asarray(lineage, dtype=object), keys)
     days = np.datetime_as_string(start_date.to_numpy(dtype="datetime64[D]"))
     days = np.where(days == "NaT", "", days)
-    digests = [
-        "E" + hmac.digest(key, f"{s}|{w}|{d}".encode(), "sha256").hex()[:16]
+    messages = [
+        f"{s}|{w}|{d}"
         for s, w, d in zip(
             subproject.tolist(), who.tolist(), days.tolist(), strict=True
         )
     ]
+    digests = ["E" + d[:8].hex() for d in hmac_sha256(messages, bytes(key))]
     return pd.Series(digests, index=subproject.index, dtype="string")
 
 
@@ -784,7 +786,9 @@ def _municipality(
     per_unique = []
     for t in col.texts[:-1]:
         per_unique.append(
-            t.zfill(4) if t.isdigit() and len(t) <= 4 else vocab.get(normalise_label(t))
+            t.zfill(4)
+            if t.isascii() and t.isdigit() and len(t) <= 4
+            else vocab.get(normalise_label(t))
         )
     codes = col.take(per_unique, None)
     codes[col.excel_error] = None
@@ -807,8 +811,20 @@ def _ages(birth: pd.Series, start: pd.Series) -> pd.Series:
     return (years - before.astype("Int64")).astype("Float64")
 
 
+@functools.lru_cache(maxsize=64)
+def _categorical_dtype(categories: tuple[str, ...]) -> pd.CategoricalDtype:
+    return pd.CategoricalDtype(list(categories))
+
+
 def _category(values: np.ndarray, categories: Sequence[str]) -> pd.Categorical:
-    return pd.Categorical(values, categories=list(categories))
+    # Codes per distinct value: the constructor would first convert every value
+    # to an Arrow string. Values outside the categories are NA.
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    position = {c: i for i, c in enumerate(categories)}
+    table = np.array([position.get(u, -1) for u in uniques] + [-1], dtype=np.int64)
+    return pd.Categorical.from_codes(
+        table[codes], dtype=_categorical_dtype(tuple(categories))
+    )
 
 
 def clean_participants(

@@ -27,7 +27,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 def _cmd_clean(args: argparse.Namespace) -> int:
     from rehab_analytics.pipeline import run_clean
 
-    result = run_clean(raw_dir=args.raw, out_dir=args.out)
+    result = run_clean(raw_dir=args.raw, out_dir=args.out, jobs=args.jobs)
     print(result.summary())
     return 0 if result.ok else 1
 
@@ -114,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--raw", default=None, help="raw folder (default: $RA_RAW_DIR or data/raw)")
     p.add_argument(
         "--out", default=None, help="output folder (default: $RA_PROCESSED_DIR or data/processed)"
+    )
+    p.add_argument(
+        "--jobs", type=int, default=None, help="worker processes (default: cores; 1 = none)"
     )
     p.set_defaults(func=_cmd_clean)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rehab_analytics.errors import ConfigError
 
-__all__ = ["Settings", "settings", "PACKAGE_DIR", "BUILTIN_SOURCES_DIR"]
+__all__ = ["Settings", "settings", "worker_count", "PACKAGE_DIR", "BUILTIN_SOURCES_DIR"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BUILTIN_SOURCES_DIR = PACKAGE_DIR / "sources"
@@ -81,3 +81,26 @@ def settings(**overrides: object) -> Settings:
     for name in ("raw_dir", "processed_dir", "key_file"):
         values[name] = Path(values[name])  # type: ignore[arg-type]
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def worker_count(jobs: int | None = None) -> int:
+    """Return how many worker processes to use: ``jobs`` if given, else the idle cores.
+
+    Idle cores are the usable cores minus the load of other processes (the 1-minute
+    load average less this process), so a busy shared machine is not made busier.
+
+    Example:
+        >>> worker_count(3), worker_count(0), worker_count() >= 1
+        (3, 1, True)
+    """
+    if jobs is not None:
+        return max(1, int(jobs))
+    if hasattr(os, "sched_getaffinity"):
+        cores = len(os.sched_getaffinity(0))
+    else:
+        cores = os.cpu_count() or 1
+    try:
+        others = max(0.0, os.getloadavg()[0] - 1.0)
+    except (AttributeError, OSError):
+        others = 0.0
+    return max(1, min(cores, round(cores - others)))

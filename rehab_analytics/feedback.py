@@ -11,14 +11,15 @@ input files is written so that spreadsheet programs never run it as a formula.
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from rehab_analytics import catalogue
 from rehab_analytics.errors import InputFileError
-from rehab_analytics.template import _atomic_save
 
 __all__ = ["FEEDBACK_DIR", "neutralise", "feedback_rows", "write_feedback"]
 
@@ -155,9 +156,16 @@ def _read_outputs(
     rejects = pd.read_parquet(rejects_path)
     report = json.loads(report_path.read_text(encoding="utf-8"))
     participants_path = processed_dir / "participants.parquet"
-    participants = (
-        pd.read_parquet(participants_path) if participants_path.is_file() else None
-    )
+    participants = None
+    if participants_path.is_file():
+        import pyarrow.parquet as pq
+
+        # Only the columns the summary needs: the ids are the costly ones to read.
+        wanted = {"forbund", "source_file"} | {c for c, _ in _COMPLETENESS.values()}
+        names = pq.read_schema(participants_path).names
+        participants = pd.read_parquet(
+            participants_path, columns=[c for c in names if c in wanted]
+        )
     return rejects, report, participants
 
 
@@ -205,29 +213,137 @@ def _owners(report: dict, participants: pd.DataFrame | None) -> dict[str, str | 
     return owners
 
 
-def _completeness(participants: pd.DataFrame | None, forbund: str) -> pd.DataFrame:
-    """Return filled-in counts and shares per contract field for one förbund."""
+def _completeness(
+    participants: pd.DataFrame | None, forbunds: list[str]
+) -> dict[str, pd.DataFrame]:
+    """Return förbund → filled-in counts and shares per contract field."""
+    columns = ["field", "filled", "n", "share"]
     if participants is None or "forbund" not in participants:
-        return pd.DataFrame(columns=["field", "filled", "n", "share"])
-    rows = participants[participants["forbund"] == forbund]
-    out = []
-    for field, (column, empty) in _COMPLETENESS.items():
-        if column not in rows:
-            continue
-        values = rows[column]
-        filled = values.notna() & ~values.astype("string").isin(empty).fillna(False)
-        n = len(rows)
-        out.append(
-            {"field": field, "filled": int(filled.sum()), "n": n,
-             "share": float(filled.sum()) / n if n else float("nan")}
-        )  # fmt: skip
-    return pd.DataFrame(out, columns=["field", "filled", "n", "share"])
+        return dict.fromkeys(forbunds, pd.DataFrame(columns=columns))
+    fields = [f for f, (c, _) in _COMPLETENESS.items() if c in participants]
+    filled = {}
+    for field in fields:
+        column, empty = _COMPLETENESS[field]
+        values = participants[column]
+        mask = values.notna().to_numpy(dtype=bool)
+        if empty:
+            mask = mask & ~values.isin(empty).to_numpy(dtype=bool, na_value=False)
+        filled[field] = mask
+    forbund = participants["forbund"].astype("string").to_numpy(dtype=object)
+    sums = pd.DataFrame(filled, columns=fields).groupby(forbund, sort=False).sum()
+    sizes = pd.Series(forbund).value_counts()
+    out = {}
+    for code in forbunds:
+        n = int(sizes.get(code, 0))
+        counts = [int(sums.at[code, f]) if n else 0 for f in fields]
+        out[code] = pd.DataFrame(
+            [
+                (f, c, n, c / n if n else float("nan"))
+                for f, c in zip(fields, counts, strict=True)
+            ],
+            columns=columns,
+        )
+    return out
 
 
 def _group_name(forbund: object, source: str, lang: str) -> str:
     if isinstance(forbund, str) and forbund:
         return _label("forbund_name", forbund, lang)
     return source
+
+
+class _Sheet:
+    """An XlsxWriter worksheet that writes text as text, never as a formula.
+
+    Text from input files is stripped of characters a workbook cannot store, and
+    text that starts like a formula gets Excel's quote prefix, so an edit in Excel
+    keeps it text too. Formats are made once per combination.
+    """
+
+    def __init__(self, book, ws) -> None:
+        self.book, self.ws = book, ws
+        self._formats: dict[tuple, object] = {}
+
+    def fmt(self, **props: object):
+        key = tuple(sorted(props.items()))
+        if not key:
+            return None
+        if key not in self._formats:
+            self._formats[key] = self.book.add_format(props)
+        return self._formats[key]
+
+    def put(self, row: int, column: int, value: object, **props: object) -> None:
+        """Write one cell (0-based); None, NA and NaN leave it empty."""
+        if hasattr(value, "item"):
+            value = value.item()
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            if props:
+                self.ws.write_blank(row, column, None, self.fmt(**props))
+            return
+        if isinstance(value, str):
+            text = neutralise(value)
+            if text.startswith(_FORMULA_START):
+                props["quote_prefix"] = True
+            self.ws.write_string(row, column, text, self.fmt(**props))
+        elif isinstance(value, bool):
+            self.ws.write_boolean(row, column, value, self.fmt(**props))
+        else:
+            self.ws.write_number(row, column, value, self.fmt(**props))
+
+    def put_frame(self, first_row: int, frame: pd.DataFrame) -> None:
+        """Write a frame's cells from ``first_row`` on, column by column (fast path)."""
+        quoted = self.fmt(quote_prefix=True)
+        write_string, write_number = self.ws.write_string, self.ws.write_number
+        for j, name in enumerate(frame.columns):
+            values = frame[name]
+            kind = pd.api.types.infer_dtype(values, skipna=True)
+            if kind in ("string", "empty"):
+                text = values.astype("string")
+                text = text.str.replace(_ILLEGAL.pattern, "", regex=True).str.slice(
+                    0, _MAX_CELL
+                )
+                risky = text.str.startswith(_FORMULA_START).fillna(False)
+                cells = text.to_numpy(dtype=object, na_value=None).tolist()
+                flags = risky.to_numpy(dtype=bool).tolist()
+                for i, (cell, flag) in enumerate(zip(cells, flags, strict=True)):
+                    if cell:
+                        if flag:
+                            write_string(first_row + i, j, cell, quoted)
+                        else:
+                            write_string(first_row + i, j, cell)
+            elif kind in ("integer", "floating", "mixed-integer-float"):
+                numbers = pd.array(values, dtype="Float64")
+                cells = numbers.to_numpy(dtype=object, na_value=None).tolist()
+                for i, number in enumerate(cells):
+                    if number is not None:
+                        write_number(first_row + i, j, number)
+            else:
+                for i, value in enumerate(values.tolist()):
+                    self.put(first_row + i, j, value)
+
+
+def _save_xlsx(path: Path, fill) -> Path:
+    """Write a workbook with XlsxWriter via a temporary file and os.replace."""
+    import xlsxwriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    options = {
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+        # Parts are zipped from memory: temporary files per part cost more here.
+        "in_memory": True,
+    }
+    try:
+        with xlsxwriter.Workbook(tmp, options) as book:
+            fill(book)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def _write_workbook(
@@ -241,68 +357,93 @@ def _write_workbook(
     lang: str,
 ) -> Path:
     """Write one feedback workbook (summary + problems) atomically."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
 
     def t(key: str, **fmt: object) -> str:
         return catalogue.text(f"feedback.{key}", lang, **fmt)
 
-    bold = Font(bold=True)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = t("sheet_summary")
-    _put(ws, 1, 1, t("title", name=name)).font = Font(bold=True, size=14)
-    _put(ws, 2, 1, t("intro")).alignment = Alignment(wrap_text=True, vertical="top")
-    ws.merge_cells("A2:H2")
-    ws.row_dimensions[2].height = 45
-    headers = ["file", "sheet", "table", "rows_received", "rows_accepted",
-               "rows_rejected", "rows_skipped", "warnings"]  # fmt: skip
-    for j, key in enumerate(headers, start=1):
-        _put(ws, 4, j, t(key)).font = bold
-    r = 4
-    for error in errors:
-        r += 1
-        _put(ws, r, 1, t("error")).font = bold
-        _put(ws, r, 2, error).alignment = Alignment(wrap_text=True, vertical="top")
-        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=8)
-        ws.row_dimensions[r].height = 60
-    for rec in counts.itertuples(index=False):
-        r += 1
-        warned = int(warnings_per_file.get((rec.file, rec.sheet), 0))
-        values = [rec.file, rec.sheet, _label("table_kind", rec.table, lang), rec.rows_read,
-                  rec.rows_clean, rec.rows_rejected, rec.rows_skipped, warned]  # fmt: skip
-        for j, value in enumerate(values, start=1):
-            _put(ws, r, j, value)
-    if not completeness.empty:
-        r += 2
-        _put(ws, r, 1, t("completeness")).font = bold
-        r += 1
-        for j, key in enumerate(("field", "filled", "share_filled"), start=1):
-            _put(ws, r, j, t(key)).font = bold
-        for rec in completeness.itertuples(index=False):
+    def fill(book) -> None:
+        ws = _Sheet(book, book.add_worksheet(t("sheet_summary")))
+        ws.put(0, 0, t("title", name=name), bold=True, font_size=14)
+        wrap = {"text_wrap": True, "valign": "top"}
+        ws.ws.merge_range(1, 0, 1, 7, "", ws.fmt(**wrap))
+        ws.put(1, 0, t("intro"), **wrap)
+        ws.ws.set_row(1, 45)
+        headers = ["file", "sheet", "table", "rows_received", "rows_accepted",
+                   "rows_rejected", "rows_skipped", "warnings"]  # fmt: skip
+        for j, key in enumerate(headers):
+            ws.put(3, j, t(key), bold=True)
+        r = 3
+        for error in errors:
             r += 1
-            _put(ws, r, 1, _label("contract_field", rec.field, lang))
-            _put(ws, r, 2, f"{rec.filled} / {rec.n}")
-            _put(ws, r, 3, rec.share).number_format = "0%"
-    widths = (44, 18, 20, 16, 16, 16, 16, 12)
-    for letter, width in zip("ABCDEFGH", widths, strict=True):
-        ws.column_dimensions[letter].width = width
+            ws.put(r, 0, t("error"), bold=True)
+            ws.ws.merge_range(r, 1, r, 7, "", ws.fmt(**wrap))
+            ws.put(r, 1, error, **wrap)
+            ws.ws.set_row(r, 60)
+        for rec in counts.itertuples(index=False):
+            r += 1
+            warned = int(warnings_per_file.get((rec.file, rec.sheet), 0))
+            values = [rec.file, rec.sheet, _label("table_kind", rec.table, lang),
+                      rec.rows_read, rec.rows_clean, rec.rows_rejected,
+                      rec.rows_skipped, warned]  # fmt: skip
+            for j, value in enumerate(values):
+                ws.put(r, j, value)
+        if not completeness.empty:
+            r += 2
+            ws.put(r, 0, t("completeness"), bold=True)
+            r += 1
+            for j, key in enumerate(("field", "filled", "share_filled")):
+                ws.put(r, j, t(key), bold=True)
+            for rec in completeness.itertuples(index=False):
+                r += 1
+                ws.put(r, 0, _label("contract_field", rec.field, lang))
+                ws.put(r, 1, f"{rec.filled} / {rec.n}")
+                ws.put(r, 2, rec.share, num_format="0%")
+        for j, width in enumerate((44, 18, 20, 16, 16, 16, 16, 12)):
+            ws.ws.set_column(j, j, width)
 
-    wp = wb.create_sheet(t("sheet_problems"))
-    for j, key in enumerate(_PROBLEM_KEYS, start=1):
-        _put(wp, 1, j, t(key)).font = bold
-    if problems.empty:
-        _put(wp, 2, 1, t("no_problems"))
-    for i, rec in enumerate(problems.itertuples(index=False), start=2):
-        for j, value in enumerate(rec, start=1):
-            _put(wp, i, j, value.item() if hasattr(value, "item") else value)
-    wp.freeze_panes = "A2"
-    if not problems.empty:
-        wp.auto_filter.ref = f"A1:I{len(problems) + 1}"
-    widths = (30, 16, 7, 22, 22, 12, 36, 48, 60)
-    for letter, width in zip("ABCDEFGHI", widths, strict=True):
-        wp.column_dimensions[letter].width = width
-    return _atomic_save(wb, path)
+        wp = _Sheet(book, book.add_worksheet(t("sheet_problems")))
+        for j, key in enumerate(_PROBLEM_KEYS):
+            wp.put(0, j, t(key), bold=True)
+        if problems.empty:
+            wp.put(1, 0, t("no_problems"))
+        else:
+            wp.put_frame(1, problems)
+            wp.ws.autofilter(0, 0, len(problems), len(_PROBLEM_KEYS) - 1)
+        wp.ws.freeze_panes(1, 0)
+        for j, width in enumerate((30, 16, 7, 22, 22, 12, 36, 48, 60)):
+            wp.ws.set_column(j, j, width)
+
+    return _save_xlsx(path, fill)
+
+
+# Below this many problem rows in all, worker processes cost more than they save.
+_PARALLEL_MIN_ROWS = 5000
+
+
+def _write_all(jobs: list[tuple]) -> list[Path]:
+    """Run :func:`_write_workbook` per job; many rows are written by forked workers.
+
+    Every cell is a Python call in XlsxWriter, so big workbooks are written side
+    by side, largest first; each job writes its own file, so the result is the same.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from rehab_analytics.config import worker_count
+
+    rows = sum(len(job[3]) for job in jobs)
+    workers = min(worker_count(), len(jobs))
+    if (
+        workers < 2
+        or rows < _PARALLEL_MIN_ROWS
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        return [_write_workbook(*job) for job in jobs]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][3]))
+        futures = {i: pool.submit(_write_workbook, *jobs[i]) for i in order}
+        return [futures[i].result() for i in range(len(jobs))]
 
 
 def write_feedback(processed_dir: str | Path, lang: str = "sv") -> list[Path]:
@@ -348,7 +489,10 @@ def write_feedback(processed_dir: str | Path, lang: str = "sv") -> list[Path]:
             continue
         groups.setdefault(forbund or source, []).append(source)
     out_dir = processed_dir / FEEDBACK_DIR
-    written = []
+    forbunds = sorted({owners[m[0]] for m in groups.values() if owners[m[0]]})
+    completeness = _completeness(participants, forbunds)
+    no_rows = pd.DataFrame(columns=["field", "filled", "n", "share"])
+    jobs = []
     for key, members in sorted(groups.items()):
         mine = rejects[rejects["source"].isin(members)].reset_index(drop=True)
         warned = mine[mine["status"] == "warning"]
@@ -357,20 +501,19 @@ def write_feedback(processed_dir: str | Path, lang: str = "sv") -> list[Path]:
         errors = [
             str(sources[m]["error"]) for m in members if sources.get(m, {}).get("error")
         ]
-        written.append(
-            _write_workbook(
+        jobs.append(
+            (
                 out_dir / f"{key}.xlsx",
                 _group_name(forbund, key, lang),
                 counts[counts["source"].isin(members)],
                 feedback_rows(mine, lang),
                 warnings,
-                _completeness(participants, forbund)
-                if forbund
-                else _completeness(None, ""),
+                completeness.get(forbund, no_rows) if forbund else no_rows,
                 errors,
                 lang,
             )
         )
+    written = _write_all(jobs)
     if out_dir.is_dir():
         for stale in set(out_dir.glob("*.xlsx")) - set(written):
             stale.unlink()

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _sps
 
 from rehab_analytics.measures import (
     _LEVEL,
@@ -190,6 +189,8 @@ def time_in_programme(
         0   0.0  1.000000
         1  10.0  0.666667
     """
+    from scipy import stats as _sps
+
     func = "time_in_programme"
     frame, by = _durations(participants, by, func, cutoff)
     z = _sps.norm.ppf(0.5 + _LEVEL / 2)

@@ -8,22 +8,24 @@ them back with their contract dtypes.
 
 from __future__ import annotations
 
+import functools
+import glob
 import json
+import multiprocessing
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from rehab_analytics import __version__, contract
-from rehab_analytics.clean import CleanTable, clean_table
-from rehab_analytics.config import settings
+from rehab_analytics.config import settings, worker_count
 from rehab_analytics.errors import InputFileError, RehabAnalyticsError
-from rehab_analytics.feedback import write_feedback
 from rehab_analytics.identity import resolve_key
-from rehab_analytics.read import read_table_file
 from rehab_analytics.sources import (
     Registry,
     SourceDescription,
@@ -34,10 +36,13 @@ from rehab_analytics.sources import (
     source_vocabularies,
 )
 from rehab_analytics.template import find_template_descriptions
-from rehab_analytics.validate import coerce_table, validate_table
+
+if TYPE_CHECKING:
+    from rehab_analytics.clean import CleanTable
 
 __all__ = [
     "OUTPUT_FILES",
+    "PREVIOUS_REPORT",
     "CleanResult",
     "Tables",
     "AccountingError",
@@ -55,6 +60,9 @@ OUTPUT_FILES = {
     "rejects_csv": "rejects.csv",
     "report": "cleaning_report.json",
 }
+# The report of the clean before this one, kept so the data-quality report can show
+# what changed since the previous delivery (written only from the second clean on).
+PREVIOUS_REPORT = "cleaning_report.previous.json"
 _TABLES = ("participants", "subprojects", "anonymous_counts")
 
 
@@ -190,6 +198,10 @@ def _clean_source(
     max_year: int | None,
 ) -> tuple[dict[str, list[CleanTable]], dict]:
     """Clean every table of one source; raise RehabAnalyticsError if it cannot be read."""
+    # Imported here: `load` (every report notebook) needs none of the cleaning code.
+    from rehab_analytics.clean import clean_table
+    from rehab_analytics.read import read_table_file
+
     vocab = source_vocabularies(vocabularies, source)
     tables: dict[str, list[CleanTable]] = {k: [] for k in _TABLES}
     files: list[dict] = []
@@ -241,6 +253,53 @@ def _clean_source(
                 )
             files.append(entry)
     return tables, {"files": files, "notes": notes}
+
+
+# Below about this much raw data (workbook bytes count 5 times: they are compressed)
+# starting worker processes costs more than it saves.
+_PARALLEL_MIN_BYTES = 2 * 2**20
+_COMPRESSED = {".xlsx", ".xlsm", ".ods", ".xlsb"}
+
+
+def _delivery_weight(raw_dir: Path, source: SourceDescription) -> int:
+    """Rough cleaning cost of a source: the size of its files (0 if none match)."""
+    total = 0
+    for spec in source.tables:
+        for path, _ in find_files(raw_dir, spec):
+            size = path.stat().st_size
+            total += size * 5 if path.suffix.lower() in _COMPRESSED else size
+    return total
+
+
+def _clean_sources(
+    sources: list[SourceDescription], args: tuple, jobs: int | None
+) -> Iterator[tuple[SourceDescription, Callable[[], tuple[dict, dict]]]]:
+    """Yield (source, outcome) in source order; outcome() returns what
+    :func:`_clean_source` returns or raises what it raised.
+
+    Sources are independent, so big deliveries are cleaned in forked worker
+    processes, largest first; results are taken in source order, so the outputs
+    do not depend on which worker finished first.
+    """
+    raw_dir = args[0]
+    workers = min(worker_count(jobs), len(sources))
+    weights = [_delivery_weight(raw_dir, s) for s in sources] if workers > 1 else []
+    if (
+        workers < 2
+        or sum(weights) < _PARALLEL_MIN_BYTES
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        for source in sources:
+            yield source, functools.partial(_clean_source, source, *args)
+        return
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        order = sorted(range(len(sources)), key=lambda i: -weights[i])
+        futures = {i: pool.submit(_clean_source, sources[i], *args) for i in order}
+        for i, source in enumerate(sources):
+            yield source, futures[i].result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _source_report(
@@ -296,6 +355,7 @@ def run_clean(
     *,
     max_year: int | None = None,
     source_dirs: list[Path] | None = None,
+    jobs: int | None = None,
 ) -> CleanResult:
     """Clean every source in the raw folder and write the processed tables.
 
@@ -305,6 +365,10 @@ def run_clean(
         max_year: Latest year a date may have (default: next year).
         source_dirs: Folders of source descriptions to use instead of the usual
             search (built-in, ``<raw>/_sources``, ``RA_SOURCES_DIR``); for tests.
+        jobs: Worker processes that clean sources side by side (default: the
+            idle cores, see :func:`~rehab_analytics.config.worker_count`). Small
+            deliveries, and ``jobs=1``, are cleaned in this process; the outputs
+            are the same either way.
 
     Returns:
         A :class:`CleanResult`; ``ok`` is False when a source could not be read or
@@ -330,6 +394,9 @@ def run_clean(
             "`rehab-analytics sample`.",
             file=str(raw),
         )
+    from rehab_analytics.feedback import write_feedback
+    from rehab_analytics.validate import coerce_table, validate_table
+
     resolved = resolve_key(raw)
     sources = load_sources(raw, source_dirs)
     registry = build_registry(sources)
@@ -338,13 +405,11 @@ def run_clean(
 
     collected: dict[str, list[pd.DataFrame]] = {k: [] for k in (*_TABLES, "rejects")}
     report_sources: dict[str, dict] = {}
-    for source in sources:
-        if not source.tables:
-            continue
+    work = [s for s in sources if s.tables]
+    args = (raw, registry, vocabularies, resolved.key, max_year)
+    for source, outcome in _clean_sources(work, args, jobs):
         try:
-            tables, info = _clean_source(
-                source, raw, registry, vocabularies, resolved.key, max_year
-            )
+            tables, info = outcome()
         except AccountingError:
             raise
         except _NotDelivered as exc:
@@ -455,24 +520,67 @@ def _csv_safe(df: pd.DataFrame) -> pd.DataFrame:
 def _write_outputs(
     out: Path, frames: dict[str, pd.DataFrame], report: dict
 ) -> dict[str, Path]:
-    paths = {}
+    writers: dict[str, Callable[[Path], None]] = {}
     for kind in (*_TABLES, "rejects"):
         df = frames[kind]
-        paths[kind] = write_atomic(
-            out / OUTPUT_FILES[kind], lambda t, df=df: df.to_parquet(t, index=False)
-        )
+        writers[kind] = lambda t, df=df: df.to_parquet(t, index=False)
     rejects = _csv_safe(frames["rejects"])
-    paths["rejects_csv"] = write_atomic(
-        out / OUTPUT_FILES["rejects_csv"],
-        lambda t: rejects.to_csv(
-            t, sep=";", index=False, encoding="utf-8-sig", lineterminator="\n"
-        ),
+    writers["rejects_csv"] = lambda t: rejects.to_csv(
+        t, sep=";", index=False, encoding="utf-8-sig", lineterminator="\n"
     )
+    current = out / OUTPUT_FILES["report"]
+    if current.is_file():
+        old = current.read_bytes()
+        writers["previous_report"] = lambda t: t.write_bytes(old)
     text = json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n"
-    paths["report"] = write_atomic(
-        out / OUTPUT_FILES["report"], lambda t: t.write_text(text, encoding="utf-8")
-    )
-    return paths
+    writers["report"] = lambda t: t.write_text(text, encoding="utf-8")
+    names = {**OUTPUT_FILES, "previous_report": PREVIOUS_REPORT}
+    return _write_all_atomic(out, {k: (out / names[k], w) for k, w in writers.items()})
+
+
+def _write_all_atomic(
+    out: Path, targets: dict[str, tuple[Path, Callable[[Path], None]]]
+) -> dict[str, Path]:
+    """Write every file to a temp file first, then rename them all (report last).
+
+    A crash or kill while writing (nearly all of the time) leaves the previous
+    set of outputs whole; only the renames at the end are not one step. Temp
+    names carry the pid, so leftovers of a killed run are removed next time.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temp(out, [path.name for path, _ in targets.values()])
+    staged: dict[str, tuple[Path, Path]] = {}
+    try:
+        for kind, (path, write) in targets.items():
+            prefix = f".{path.name}.{os.getpid()}."
+            fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=out)
+            os.close(fd)
+            staged[kind] = (Path(tmp), path)
+            write(Path(tmp))
+        for tmp, path in staged.values():
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp, _ in staged.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    return {kind: path for kind, (_, path) in staged.items()}
+
+
+def _remove_stale_temp(out: Path, names: list[str]) -> None:
+    """Remove ``.<name>.<pid>.*.tmp`` files whose process no longer exists."""
+    if os.name != "posix":  # os.kill(pid, 0) is only a liveness probe on POSIX
+        return
+    for name in names:
+        for tmp in out.glob(f".{glob.escape(name)}.*.tmp"):
+            pid = tmp.name[len(name) + 2 :].split(".")[0]
+            if not pid.isdecimal():
+                continue
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                tmp.unlink(missing_ok=True)
+            except OSError:  # alive, owned by another user
+                continue
 
 
 @dataclass

@@ -347,6 +347,27 @@ def read_grid(
         >>> [list(c) for c in cols]
         [['A', '1'], ['B', None]]
     """
+    columns, _, merges, notes = _grid(
+        path,
+        sheet,
+        encoding=encoding,
+        delimiter=delimiter,
+        display=display,
+        _opened=_opened,
+    )
+    return columns, merges, notes
+
+
+def _grid(
+    path: Path,
+    sheet: str = "",
+    *,
+    encoding: Sequence[str] = ("utf-8-sig", "cp1252"),
+    delimiter: str = ";",
+    display: str | None = None,
+    _opened: tuple[str, pc.CalamineWorkbook | None] | None = None,
+) -> tuple[list[np.ndarray], list[np.ndarray], list, tuple[str, ...]]:
+    """:func:`read_grid` plus a blank mask per column (None or whitespace-only)."""
     path = Path(path)
     name = display or str(path)
     real, workbook = _opened if _opened is not None else (None, None)
@@ -367,28 +388,45 @@ def read_grid(
         merges: list = []
     else:
         rows, merges = _workbook_grid(path, sheet, name, workbook)
-        if not rows:
-            columns = []
-        else:
-            columns = [np.array(col, dtype=object) for col in zip(*rows, strict=True)]
-    columns = [_blank_to_none(c) for c in columns]
-    return columns, merges, notes
+        columns = _transpose(rows)
+    pairs = [_blank_to_none(c) for c in columns]
+    return [c for c, _ in pairs], [b for _, b in pairs], merges, notes
 
 
-def _blank_to_none(column: np.ndarray) -> np.ndarray:
-    """Return ``column`` with empty and whitespace-only text (spaces, NBSP) as None.
+def _transpose(rows: list[list[object]]) -> list[np.ndarray]:
+    """Return the columns of a rectangular list of rows as object arrays."""
+    if not rows:
+        return []
+    try:
+        # One C-level conversion; the columns are views of the grid.
+        return list(np.array(rows, dtype=object).T)
+    except ValueError:
+        return [np.array(col, dtype=object) for col in zip(*rows, strict=True)]
+
+
+def _blank_to_none(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``column`` with empty and whitespace-only text (spaces, NBSP) as None,
+    and the mask of those blank cells.
 
     A cell holding only spaces looks empty in Excel; counting it as data would
-    turn blank rows below a table into rejected rows.
+    turn blank rows below a table into rejected rows. Each distinct value is
+    looked at once.
     """
     if not column.size:
-        return column
-    blanks = [u for u in pd.unique(column) if isinstance(u, str) and not u.strip()]
-    if not blanks:
-        return column
-    return np.where(
-        pd.Series(column, dtype=object).isin(blanks).to_numpy(), None, column
+        return column, np.zeros(0, dtype=bool)
+    codes, uniques = pd.factorize(column)
+    blank_u = np.fromiter(
+        (isinstance(u, str) and not u.strip() for u in uniques), bool, len(uniques)
     )
+    blank = np.append(blank_u, True)[codes]
+    missing = np.flatnonzero(codes < 0)
+    if len(missing):
+        # factorize folds every NA together; only None is an empty cell.
+        data = np.fromiter((column[p] is not None for p in missing), bool, len(missing))
+        blank[missing[data]] = False
+    if blank_u.any():
+        column = np.where(blank, None, column)
+    return column, blank
 
 
 def _cell_text(value: object) -> str:
@@ -522,7 +560,7 @@ def read_sheet(
     """
     path = Path(path)
     name = display or str(path)
-    columns, merges, notes = read_grid(
+    columns, blanks, merges, notes = _grid(
         path,
         sheet,
         encoding=spec.encoding,
@@ -532,7 +570,7 @@ def read_sheet(
     )
     where = {"file": name, "sheet": sheet or None}
     # Trailing empty columns carry no data (Excel's used range often overshoots).
-    nonempty_cols = [j for j, c in enumerate(columns) if any(v is not None for v in c)]
+    nonempty_cols = [j for j, b in enumerate(blanks) if not b.all()]
     if not nonempty_cols:
         raise InputFileError(
             "the sheet is empty. Expected a header row and data rows; check that the "
@@ -540,6 +578,7 @@ def read_sheet(
             **where,
         )
     columns = columns[: nonempty_cols[-1] + 1]
+    blanks = blanks[: nonempty_cols[-1] + 1]
     nrows = len(columns[0])
     expected = _expected_headers(spec)
     if spec.header_row == "auto":
@@ -574,8 +613,8 @@ def read_sheet(
 
     body = [c[header_index + 1 :] for c in columns]
     nonblank = np.zeros(nrows - header_index - 1, dtype=bool)
-    for c in body:
-        nonblank |= c != None  # noqa: E711 - elementwise on object arrays
+    for b in blanks:
+        nonblank |= ~b[header_index + 1 :]
     row_numbers = np.arange(header_index + 2, nrows + 1)[nonblank]
     blank_rows = int((~nonblank).sum())
     # Blank rows after the last data row are not part of the table.

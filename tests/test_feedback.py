@@ -147,6 +147,32 @@ def test_write_feedback_per_forbund(tmp_path):
     ]
 
 
+def test_workbooks_written_by_workers_are_the_same(tmp_path, monkeypatch):
+    """Workbooks written by worker processes hold the same cells as written here."""
+    rejects = _rejects(
+        [["nordost", "participants", "nordost/a.xlsx", "Deltagare", r, "Kön", "=Q",
+          "warning", "unknown_label", "m"] for r in range(3, 40)]
+    )  # fmt: skip
+    one, two = tmp_path / "one", tmp_path / "two"
+    for folder in (one, two):
+        folder.mkdir()
+        _processed(folder, rejects)
+    feedback.write_feedback(one)
+    monkeypatch.setattr(feedback, "_PARALLEL_MIN_ROWS", 0)
+    monkeypatch.setattr("rehab_analytics.config.worker_count", lambda jobs=None: 2)
+    paths = feedback.write_feedback(two)
+    assert [p.name for p in paths] == sorted(
+        p.name for p in (one / "feedback").iterdir()
+    )
+    for path in paths:
+        for sheet in (0, 1):
+            assert _sheet_rows(path, sheet) == _sheet_rows(
+                one / "feedback" / path.name, sheet
+            )
+    ws = openpyxl.load_workbook(two / "feedback" / "nordost.xlsx").worksheets[1]
+    assert (ws["E2"].value, ws["E2"].quotePrefix) == ("=Q", True)
+
+
 def test_write_feedback_in_english(tmp_path):
     """lang='en' gives English sheet names, headers and reasons."""
     rejects = _rejects(

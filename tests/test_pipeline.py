@@ -156,6 +156,31 @@ def test_same_input_same_bytes(tmp_path):
         ).read_bytes(), name
 
 
+def test_worker_processes_write_the_same_bytes(tmp_path, monkeypatch):
+    """Sources cleaned in worker processes give the same outputs and the same
+    per-source errors as cleaning them one after the other in this process."""
+    from rehab_analytics import pipeline
+
+    raw, sources = _raw(tmp_path)
+    broken = SEVENTH.replace('"almhult"', '"tranemo"').replace(
+        '"dagverksamhet"', '"mote"'
+    )
+    (sources / "tranemo.toml").write_text(
+        broken.replace("almhult/*.csv", "tranemo/*.xlsx")
+    )
+    (raw / "tranemo").mkdir()
+    (raw / "tranemo" / "data.xlsx").write_bytes(b"")
+    monkeypatch.setattr(pipeline, "_PARALLEL_MIN_BYTES", 0)
+    one = run_clean(raw, tmp_path / "a", source_dirs=[sources], jobs=1)
+    two = run_clean(raw, tmp_path / "b", source_dirs=[sources], jobs=2)
+    assert one.report["sources"] == two.report["sources"]
+    assert "0 bytes" in two.report["sources"]["tranemo"]["error"]
+    for name in OUTPUT_FILES.values():
+        assert (tmp_path / "a" / name).read_bytes() == (
+            tmp_path / "b" / name
+        ).read_bytes(), name
+
+
 def test_a_broken_source_does_not_stop_the_others(tmp_path):
     """An unreadable source is reported with ok=False; the other sources are cleaned."""
     raw, sources = _raw(tmp_path)
