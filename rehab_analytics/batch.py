@@ -5,7 +5,8 @@ arguments and calls it). It validates every parameter before a kernel starts, pl
 one job per notebook (one per subproject for notebooks with a ``subproject``
 parameter), reuses unchanged jobs from earlier runs, runs the rest in a process
 pool, and assembles HTML pages, ``tables.xlsx``, ``deck.pptx`` and ``manifest.json``
-(see :mod:`rehab_analytics.report` for what notebooks publish).
+(see :mod:`rehab_analytics.report` for what notebooks publish). When the whole run
+is unchanged, the xlsx and deck are linked from the earlier run, not rebuilt.
 
 Parameters are read and checked in :mod:`~rehab_analytics.parameters`, jobs are
 planned and reused in :mod:`~rehab_analytics.batch_plan` and run in
@@ -36,6 +37,7 @@ from rehab_analytics.batch_plan import (  # noqa: F401  (re-exported)
     _plan,
     _previous,
     _reuse,
+    _reuse_run_outputs,
     _sha256,
 )
 from rehab_analytics.config import PACKAGE_DIR, settings
@@ -123,7 +125,10 @@ def _short(path: Path | None) -> str:
 
 
 def _assemble(
-    run_dir: Path, results: list[JobResult], lang: str
+    run_dir: Path,
+    results: list[JobResult],
+    lang: str,
+    reused: Mapping[str, Path] | None = None,
 ) -> tuple[dict[str, Path], list[str]]:
     outputs: dict[str, Path] = {}
     errors: list[str] = []
@@ -132,6 +137,8 @@ def _assemble(
         html = run_dir / f"{j.name}.html"
         if html.is_file():
             outputs[html.name] = html
+    if reused:  # the whole run was reused: xlsx and deck are linked, not rebuilt
+        return {**outputs, **reused}, errors
     regs = {j.name: report.published(run_dir, j.name) for j in done}
     tables = [{**t, "job": name} for name, reg in regs.items() for t in reg["tables"]]
     figures = [{**f, "job": name} for name, reg in regs.items() for f in reg["figures"]]
@@ -191,7 +198,10 @@ def run_batch(
     Jobs: each notebook once, or once per subproject when it declares a
     ``subproject`` parameter (job ``subproject_<code>``). A job whose fingerprint
     (input tables, notebook, parameters, package code) matches a completed job of
-    an earlier run is reused without starting a kernel, unless ``force``.
+    an earlier run is reused without starting a kernel, unless ``force``. When
+    every job is reused from one earlier run with exactly these jobs,
+    ``tables.xlsx`` and ``deck.pptx`` are hard-linked (or copied) from it instead
+    of being rebuilt, so an unchanged re-run takes well under a second.
 
     Args:
         processed_dir: Folder with the clean tables (default: settings).
@@ -301,18 +311,21 @@ def run_batch(
     previous = {} if force else _previous(reports_root, run_dir)
     show = _print_progress(len(planned)) if progress else (lambda r: None)
     reused: dict[str, JobResult] = {}
+    hits: list[tuple[Path, dict[str, object]]] = []
     for job in planned:
         hit = previous.get(job.fingerprint)
         result = _reuse(job, hit, run_dir) if hit else None
         if result is not None:
             reused[job.name] = result
+            hits.append(hit)
             show(result)
     todo = [j for j in planned if j.name not in reused]
     if todo:
         _check_kernel()
     ran = {r.name: r for r in _execute(todo, run_dir, jobs, show)}
     results = [reused.get(j.name) or ran[j.name] for j in planned]
-    outputs, errors = _assemble(run_dir, results, lang)
+    whole = None if todo else _reuse_run_outputs(planned, hits, run_dir)
+    outputs, errors = _assemble(run_dir, results, lang, whole)
     result = BatchResult(
         run_dir, results, outputs, errors, time.perf_counter() - started
     )

@@ -205,10 +205,14 @@ def _previous(
 
 def _link_or_copy(src: Path, dst: Path) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
+    # Via a temporary name: never write through an existing (maybe shared) inode.
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.link")
+    tmp.unlink(missing_ok=True)
     try:
-        os.link(src, dst)
+        os.link(src, tmp)
     except OSError:
-        shutil.copy2(src, dst)
+        shutil.copy2(src, tmp)
+    os.replace(tmp, dst)
 
 
 def _reuse(
@@ -230,3 +234,43 @@ def _reuse(
         outputs=list(files),
         reused_from=entry.get("reused_from") or src_run.name,
     )
+
+
+# Built from every job of a run; reusable only when the whole run is.
+_RUN_OUTPUTS = ("tables.xlsx", "deck.pptx")
+
+
+def _reuse_run_outputs(
+    jobs: Sequence[_Job],
+    hits: Sequence[tuple[Path, dict[str, Any]]],
+    run_dir: Path,
+) -> dict[str, Path] | None:
+    """Link ``tables.xlsx`` and ``deck.pptx`` from the one earlier run all jobs came from.
+
+    Only when every job was reused from the same run and that run had exactly
+    these jobs (names and fingerprints, in order), finished without errors and
+    still holds both files: then rebuilding them would give the same content.
+    Returns file name → path, or ``None`` when they must be rebuilt.
+    """
+    runs = {run for run, _ in hits}
+    if not jobs or len(hits) != len(jobs) or len(runs) != 1:
+        return None
+    (src,) = runs
+    try:
+        manifest = json.loads((src / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    entries = manifest.get("jobs", [])
+    if (
+        not manifest.get("ok")
+        or manifest.get("errors")
+        or [(e.get("name"), e.get("fingerprint")) for e in entries]
+        != [(j.name, j.fingerprint) for j in jobs]
+        or any(e.get("status") not in _DONE for e in entries)
+        or not set(_RUN_OUTPUTS) <= set(manifest.get("outputs", []))
+        or not all((src / name).is_file() for name in _RUN_OUTPUTS)
+    ):
+        return None
+    for name in _RUN_OUTPUTS:
+        _link_or_copy(src / name, run_dir / name)
+    return {name: run_dir / name for name in _RUN_OUTPUTS}

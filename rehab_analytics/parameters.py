@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import re
 import tokenize
 from collections.abc import Mapping
@@ -41,6 +42,36 @@ def _comments(source: str) -> dict[int, str]:
     return out
 
 
+def _parameters_source(notebook: Path) -> str:
+    """Return the source of the first cell tagged ``parameters``.
+
+    Plain ``json``: importing nbformat (and jsonschema behind it) costs seconds,
+    which dominated a batch re-run that starts no kernel.
+    """
+    try:
+        nb = json.loads(notebook.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ParameterError(
+            f"Cannot read the notebook as JSON ({type(exc).__name__}: {exc}); "
+            "expected a Jupyter notebook (.ipynb). Save it again from Jupyter.",
+            file=str(notebook),
+        ) from None
+    cells = nb.get("cells", []) if isinstance(nb, dict) else []
+    for cell in cells:
+        if not isinstance(cell, dict):
+            continue
+        tags = (cell.get("metadata") or {}).get("tags") or []
+        if "parameters" in tags:
+            source = cell.get("source", "")
+            # nbformat stores source as one string or as a list of lines.
+            return "".join(source) if isinstance(source, list) else str(source)
+    raise ParameterError(
+        "The notebook has no cell tagged 'parameters'. Tag the cell that holds "
+        "the parameters (`name: type = value  # help`).",
+        file=str(notebook),
+    )
+
+
 def notebook_parameters(notebook: str | Path) -> dict[str, Parameter]:
     """Parse the ``parameters`` cell of a notebook (lines ``name: type = literal  # help``).
 
@@ -54,20 +85,8 @@ def notebook_parameters(notebook: str | Path) -> dict[str, Parameter]:
         >>> params["lang"].type, params["lang"].default
         ('str', 'sv')
     """
-    import nbformat
-
     notebook = Path(notebook)
-    nb = nbformat.read(str(notebook), as_version=4)
-    cells = [
-        c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])
-    ]
-    if not cells:
-        raise ParameterError(
-            "The notebook has no cell tagged 'parameters'. Tag the cell that holds "
-            "the parameters (`name: type = value  # help`).",
-            file=str(notebook),
-        )
-    source = cells[0].source
+    source = _parameters_source(notebook)
     try:
         tree = ast.parse(source)
         comments = _comments(source)

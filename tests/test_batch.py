@@ -191,6 +191,70 @@ def test_derived_value_in_parameters_cell_is_refused(tmp_path):
         batch.notebook_parameters(tmp_path / "x.ipynb")
 
 
+def test_parameters_cell_is_read_as_plain_json_in_either_source_form(tmp_path):
+    """Source as a list of lines or one string parses alike; broken JSON is named."""
+    cell = {
+        "cell_type": "code",
+        "metadata": {"tags": ["parameters"]},
+        "source": ['lang: str = "sv"  # report language\n', "jobs: int = 2  # n\n"],
+    }
+    as_lines = tmp_path / "lines.ipynb"
+    as_lines.write_text(json.dumps({"cells": [cell]}))
+    as_text = tmp_path / "text.ipynb"
+    as_text.write_text(
+        json.dumps({"cells": [{**cell, "source": "".join(cell["source"])}]})
+    )
+    expected = {
+        "lang": batch.Parameter("lang", "str", "sv", "report language"),
+        "jobs": batch.Parameter("jobs", "int", 2, "n"),
+    }
+    assert batch.notebook_parameters(as_lines) == expected
+    assert batch.notebook_parameters(as_text) == expected
+    (tmp_path / "bad.ipynb").write_text("{not json")
+    with pytest.raises(ParameterError, match=r"Cannot read the notebook as JSON"):
+        batch.notebook_parameters(tmp_path / "bad.ipynb")
+    (tmp_path / "none.ipynb").write_text(json.dumps({"cells": []}))
+    with pytest.raises(ParameterError, match=r"no cell tagged 'parameters'"):
+        batch.notebook_parameters(tmp_path / "none.ipynb")
+
+
+def test_run_outputs_are_linked_only_when_all_jobs_come_from_one_matching_run(
+    tmp_path,
+):
+    """xlsx and deck are reused only from one clean run with exactly the same jobs."""
+    from rehab_analytics.batch_plan import _reuse_run_outputs
+
+    jobs = [batch._Job(n, Path(f"{n}.ipynb"), {}, f"fp-{n}") for n in ("a", "b")]
+    old, other = tmp_path / "old", tmp_path / "other"
+    for run in (old, other):
+        run.mkdir()
+        (run / "tables.xlsx").write_bytes(b"xlsx")
+        (run / "deck.pptx").write_bytes(b"pptx")
+    entries = [
+        {"name": j.name, "fingerprint": j.fingerprint, "status": "ok"} for j in jobs
+    ]
+    manifest = {"ok": True, "errors": [], "jobs": entries}
+    manifest["outputs"] = ["deck.pptx", "tables.xlsx"]
+    report.write_json(old / "manifest.json", manifest)
+    report.write_json(other / "manifest.json", {**manifest, "jobs": entries[:1]})
+    new = tmp_path / "new"
+    new.mkdir()
+    hits = [(old, e) for e in entries]
+    assert (
+        _reuse_run_outputs(jobs, [(old, entries[0]), (other, entries[1])], new) is None
+    )
+    assert _reuse_run_outputs(jobs[:1], hits[:1], new) is None  # old had more jobs
+    assert _reuse_run_outputs(jobs, hits[:1], new) is None  # one job ran again
+    assert not (new / "tables.xlsx").exists()
+    linked = _reuse_run_outputs(jobs, hits, new)
+    assert linked == {
+        "tables.xlsx": new / "tables.xlsx",
+        "deck.pptx": new / "deck.pptx",
+    }
+    assert (new / "tables.xlsx").samefile(old / "tables.xlsx")
+    assert (new / "deck.pptx").read_bytes() == b"pptx"
+
+
 def test_validate_parameters_checks_list_items_and_optional():
     """list[str] items are type-checked; `str | None` accepts None."""
     spec = {
@@ -506,6 +570,38 @@ def test_second_run_reuses_everything_quickly(
         ]
         == result.run_dir.name
     )
+
+
+@kernels
+def test_all_reused_run_links_xlsx_and_deck_instead_of_rebuilding(
+    first_run, notebooks, processed, monkeypatch
+):
+    """An unchanged re-run links tables.xlsx/deck.pptx from the previous run, fast."""
+    result, first_seconds = first_run
+    ran = _would_run(monkeypatch)
+    previous = batch.run_batch(
+        processed, notebooks_dir=notebooks, jobs=2, progress=False
+    )
+
+    def rebuilt(*args, **kwargs):
+        raise AssertionError("an output was rebuilt")
+
+    monkeypatch.setattr(report, "write_tables_xlsx", rebuilt)
+    monkeypatch.setattr(report, "write_deck", rebuilt)
+    monkeypatch.setattr(report, "write_html", rebuilt)
+    started = time.perf_counter()
+    again = batch.run_batch(processed, notebooks_dir=notebooks, jobs=2, progress=False)
+    seconds = time.perf_counter() - started
+    assert ran == [] and again.ok and again.errors == []
+    assert seconds < 0.05 * first_seconds
+    for name in ("tables.xlsx", "deck.pptx", "subproject_a.html"):
+        new, old = again.run_dir / name, previous.run_dir / name
+        assert again.outputs[name] == new
+        assert new.samefile(old) or new.read_bytes() == old.read_bytes()
+    manifest = json.loads((again.run_dir / "manifest.json").read_text())
+    assert {j["status"] for j in manifest["jobs"]} == {"skipped (unchanged)"}
+    assert all(j["reused_from"] for j in manifest["jobs"])
+    assert {"tables.xlsx", "deck.pptx"} <= set(manifest["outputs"])
 
 
 def load_sheet(run: Path, name: str):
