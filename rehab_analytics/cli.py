@@ -19,7 +19,9 @@ __all__ = ["main", "build_parser"]
 def _cmd_sample(args: argparse.Namespace) -> int:
     from rehab_analytics.sample import write_sample
 
-    result = write_sample(Path(args.out), participants=args.participants, seed=args.seed)
+    result = write_sample(
+        Path(args.out), participants=args.participants, seed=args.seed
+    )
     print(result.summary())
     return 0
 
@@ -36,7 +38,9 @@ def _cmd_keygen(args: argparse.Namespace) -> int:
     from rehab_analytics.identity import write_key_file
 
     path = write_key_file(args.path, force=args.force)
-    print(f"Wrote a new pseudonymisation key to {path} (mode 0600). Keep it safe and out of git.")
+    print(
+        f"Wrote a new pseudonymisation key to {path} (mode 0600). Keep it safe and out of git."
+    )
     return 0
 
 
@@ -101,43 +105,68 @@ def build_parser() -> argparse.ArgumentParser:
         prog="rehab-analytics",
         description="Clean, pseudonymise and report on Inkluderande rehabilitering data.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("sample", help="write synthetic raw files for the six förbund")
-    p.add_argument("--out", default="data/raw", help="target folder (default: data/raw)")
-    p.add_argument("--participants", type=int, default=570, help="episodes (default: 570)")
+    p.add_argument(
+        "--out", default="data/raw", help="target folder (default: data/raw)"
+    )
+    p.add_argument(
+        "--participants", type=int, default=570, help="episodes (default: 570)"
+    )
     p.add_argument("--seed", type=int, default=2015, help="random seed (default: 2015)")
     p.set_defaults(func=_cmd_sample)
 
-    p = sub.add_parser("clean", help="read, clean, pseudonymise and validate the raw files")
-    p.add_argument("--raw", default=None, help="raw folder (default: $RA_RAW_DIR or data/raw)")
-    p.add_argument(
-        "--out", default=None, help="output folder (default: $RA_PROCESSED_DIR or data/processed)"
+    p = sub.add_parser(
+        "clean", help="read, clean, pseudonymise and validate the raw files"
     )
     p.add_argument(
-        "--jobs", type=int, default=None, help="worker processes (default: cores; 1 = none)"
+        "--raw", default=None, help="raw folder (default: $RA_RAW_DIR or data/raw)"
+    )
+    p.add_argument(
+        "--out",
+        default=None,
+        help="output folder (default: $RA_PROCESSED_DIR or data/processed)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="worker processes (default: cores; 1 = none)",
     )
     p.set_defaults(func=_cmd_clean)
 
-    p = sub.add_parser("keygen", help="write a new pseudonymisation key file (mode 0600)")
+    p = sub.add_parser(
+        "keygen", help="write a new pseudonymisation key file (mode 0600)"
+    )
     p.add_argument("--path", default=None, help="key file (default: $RA_KEY_FILE)")
     p.add_argument("--force", action="store_true", help="replace an existing key file")
     p.set_defaults(func=_cmd_keygen)
 
-    p = sub.add_parser("demo", help="sample data -> clean -> reports, then print what to open")
+    p = sub.add_parser(
+        "demo", help="sample data -> clean -> reports, then print what to open"
+    )
     p.add_argument("--raw", default="data/raw")
     p.add_argument("--out", default="data/processed")
-    p.add_argument("--jobs", type=int, default=None, help="parallel notebooks (default: cores)")
+    p.add_argument(
+        "--jobs", type=int, default=None, help="parallel notebooks (default: cores)"
+    )
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("reports", help="run the report notebooks with papermill")
-    p.add_argument("--processed", default=None, help="processed folder (default: data/processed)")
+    p.add_argument(
+        "--processed", default=None, help="processed folder (default: data/processed)"
+    )
     p.add_argument("--period-start", default=None, help="first day, YYYY-MM-DD")
     p.add_argument("--period-end", default=None, help="last day, YYYY-MM-DD")
     p.add_argument("--lang", default="sv", choices=["sv", "en"], help="report language")
     p.add_argument("--subprojects", nargs="+", default=None, help="subproject codes")
-    p.add_argument("--jobs", type=int, default=None, help="parallel notebooks (default: cores)")
+    p.add_argument(
+        "--jobs", type=int, default=None, help="parallel notebooks (default: cores)"
+    )
     p.add_argument("--force", action="store_true", help="run even if nothing changed")
     p.set_defaults(func=_cmd_reports)
 
@@ -152,7 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--forbund", default=None, help="pre-fill the förbund code")
     p.set_defaults(func=_cmd_template)
 
-    p = sub.add_parser("inspect", help="propose a source description for an unfamiliar file")
+    p = sub.add_parser(
+        "inspect", help="propose a source description for an unfamiliar file"
+    )
     p.add_argument("file")
     p.add_argument("--sheet", default=None)
     p.add_argument("--write-description", default=None, metavar="PATH")
@@ -179,7 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("interrupted: outputs written so far are complete; re-run to finish.", file=sys.stderr)
+        print(
+            "interrupted: outputs written so far are complete; re-run to finish.",
+            file=sys.stderr,
+        )
         return 130
 
 

@@ -32,7 +32,14 @@ __all__ = [
 
 # The six förbund and their subprojects ship by default; more come from source
 # descriptions (see docs/source-descriptions.md), never from code.
-DEFAULT_FORBUND = ("nordost", "vaster", "centrum", "hisingen", "alv_och_kust", "insjoriket")
+DEFAULT_FORBUND = (
+    "nordost",
+    "vaster",
+    "centrum",
+    "hisingen",
+    "alv_och_kust",
+    "insjoriket",
+)
 DEFAULT_SUBPROJECTS = (
     "dino",
     "motiverande",
