@@ -67,7 +67,7 @@ _COMPLETENESS = {
 def neutralise(value: object) -> object:
     """Return a cell value safe to write: text loses illegal control characters.
 
-    Whether text is *run* is decided when writing (see ``_put``); this only makes
+    Whether text is *run* is decided when writing (quote prefix); this only makes
     the text storable. Non-text values pass through.
 
     Example:
@@ -77,20 +77,6 @@ def neutralise(value: object) -> object:
     if not isinstance(value, str):
         return value
     return _ILLEGAL.sub("", value)[:_MAX_CELL]
-
-
-def _put(ws, row: int, column: int, value: object):
-    """Write one cell; text is always stored as text, never as a formula."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ws.cell(row=row, column=column)
-    cell = ws.cell(row=row, column=column, value=neutralise(value))
-    if isinstance(value, str):
-        # openpyxl turns "=…" into a formula on assignment; force text, and set
-        # quotePrefix so an edit in Excel keeps it text too.
-        cell.data_type = "s"
-        if value.startswith(_FORMULA_START):
-            cell.quotePrefix = True
-    return cell
 
 
 def _label(field: str, code: object, lang: str) -> str:

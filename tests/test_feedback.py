@@ -66,18 +66,23 @@ def _sheet_rows(path, index: int) -> list[tuple]:
     return [tuple(r) for r in wb.worksheets[index].iter_rows(values_only=True)]
 
 
-def test_put_never_writes_a_formula(tmp_path):
+def test_feedback_never_writes_a_formula(tmp_path):
     """Text starting with = + - @ tab or CR is saved as text, not as a formula."""
-    wb = openpyxl.Workbook()
-    for i, text in enumerate(DANGEROUS, start=1):
-        feedback._put(wb.active, i, 1, text)
-    feedback._put(wb.active, 1, 2, "Kvinna")
-    wb.save(tmp_path / "x.xlsx")
-    ws = openpyxl.load_workbook(tmp_path / "x.xlsx").active
-    for i, text in enumerate(DANGEROUS, start=1):
-        cell = ws.cell(row=i, column=1)
-        assert (cell.data_type, cell.value, cell.quotePrefix) == ("s", text, True)
-    assert (ws["B1"].data_type, ws["B1"].quotePrefix) == ("s", False)
+    values = [*DANGEROUS, "Kvinna"]
+    rejects = _rejects(
+        [["nordost", "participants", "nordost/a.xlsx", "Deltagare", r, "Kön", v,
+          "warning", "unknown_label", "m"] for r, v in enumerate(values, start=3)]
+    )  # fmt: skip
+    _processed(tmp_path, rejects)
+    feedback.write_feedback(tmp_path)
+    ws = openpyxl.load_workbook(tmp_path / "feedback" / "nordost.xlsx").worksheets[1]
+    cells = list(ws["E"][1:])
+    assert len(cells) == len(values)
+    for cell, text in zip(cells, values, strict=True):
+        # A CR is stored in Excel's escaped form (_x000D_), which Excel shows as CR.
+        assert cell.value.replace("_x000D_", "\r") == text
+        assert cell.data_type == "s"
+        assert cell.quotePrefix is (text != "Kvinna"), text
 
 
 def test_feedback_rows_translate_reasons():
