@@ -35,6 +35,7 @@ _CODED = {
     "occupation_after": ("occupation", contract.OCCUPATIONS),
     "exit_reason": ("exit_reason", contract.EXIT_REASONS),
 }
+_FORM_LABELS = {"sex": "sex_form"}
 _TEXT = {
     "sheet_participants": ("Deltagare", "Participants"),
     "sheet_subprojects": ("Delprojektbudget", "Subproject budget"),
@@ -258,6 +259,8 @@ def _code_labels(field: str, codes: tuple[str, ...], lang: str) -> list[str]:
     """Return the catalogue label of each code in ``lang``, in contract order."""
     from rehab_analytics import catalogue
 
+    # A form asks about one person: "Kvinna", not the charts' "Kvinnor".
+    field = _FORM_LABELS.get(field, field)
     return [catalogue.label(field, code, lang) for code in codes]
 
 
