@@ -12,6 +12,10 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from rehab_analytics import catalogue
+
+# METHODS: XmR needs 12–13 points per unit (tertials 2015–2019 give ~11); the
+# rule and the factor are shared with measures so report and chart agree.
+from rehab_analytics.measures_time import _XMR_FACTOR, SPC_MIN_POINTS
 from rehab_analytics.plots_compare import visible_n
 from rehab_analytics.plots_style import (
     TEXT_SIZE,
@@ -24,9 +28,6 @@ from rehab_analytics.plots_style import (
 
 __all__ = ["SPC_MIN_POINTS", "trend_chart", "spc_chart", "xmr_limits"]
 
-# METHODS: XmR limits need 12–13 points per unit; tertials 2015–2019 give ~11.
-SPC_MIN_POINTS = 12
-_XMR_FACTOR = 2.66
 _SIGNAL_COLOUR = "#D55E00"
 _TREND_COLOUR = "#0072B2"
 
