@@ -277,7 +277,7 @@ def _suppressed(df: pd.DataFrame, col: str) -> np.ndarray:
 
 def _secondary(df: pd.DataFrame, col: str) -> np.ndarray:
     """True where ``col`` was hidden only to protect another cell (may be large)."""
-    flag = f"{col}__secondary__suppressed"
+    flag = f"{col}{disclosure._SECONDARY}"
     if flag in df.columns:
         return df[flag].fillna(False).astype(bool).to_numpy()
     return np.zeros(len(df), dtype=bool)

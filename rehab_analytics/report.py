@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from rehab_analytics.disclosure import _FLAG
 from rehab_analytics.errors import ParameterError
 
 __all__ = [
@@ -41,7 +42,6 @@ __all__ = [
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
-_FLAG = "__suppressed"
 _MARKS = ("..", ".")
 _TEXT = {
     "sv": {

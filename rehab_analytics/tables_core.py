@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from rehab_analytics.disclosure import _FLAG, _SECONDARY
+
 __all__ = [
     "OUTCOME",
     "SUMMARY_OUTCOMES",
@@ -22,8 +24,6 @@ SUMMARY_OUTCOMES = (
     "started_or_increased",
     "dropped_out",
 )
-_FLAG = "__suppressed"
-_SECONDARY = "__secondary" + _FLAG
 _UNIT = "subproject"
 
 
