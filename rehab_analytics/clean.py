@@ -1230,6 +1230,23 @@ def _year(
     )
 
 
+def _organisation_year_rows(frame, source, spec, registry, max_year):
+    """Shared start of the per-organisation-and-year tables (budget, anonymous).
+
+    Drops skipped rows and rows missing required values, then resolves the
+    förbund/subproject and year columns. Returns ``(decider, n, columns,
+    forbund, subproject, year)``.
+    """
+    d = _Decider(frame)
+    n = len(frame)
+    cols = _columns(frame, source_fields(spec))
+    _drop_skipped(d, frame, spec)
+    _drop_missing_required(d, {k: v for k, v in cols.items() if k != "year"}, spec)
+    forbund, sub = _organisation_columns(d, cols, source, spec, registry, n)
+    year = _year(d, cols.get("year", _Column(None, n)), spec, max_year)
+    return d, n, cols, forbund, sub, year
+
+
 def clean_subprojects(
     frame: pd.DataFrame,
     source: SourceDescription,
@@ -1252,13 +1269,9 @@ def clean_subprojects(
         [['dino', 1000]]
     """
     frame = frame.reset_index(drop=True)
-    d = _Decider(frame)
-    n = len(frame)
-    cols = _columns(frame, source_fields(spec))
-    _drop_skipped(d, frame, spec)
-    _drop_missing_required(d, {k: v for k, v in cols.items() if k != "year"}, spec)
-    forbund, sub = _organisation_columns(d, cols, source, spec, registry, n)
-    year = _year(d, cols.get("year", _Column(None, n)), spec, max_year)
+    d, n, cols, forbund, sub, year = _organisation_year_rows(
+        frame, source, spec, registry, max_year
+    )
     numbers = {}
     for fld in ("planned_participants", "budget_sek", "cost_sek", "esf_sek"):
         col = cols.get(fld, _Column(None, n))
@@ -1329,13 +1342,9 @@ def clean_anonymous_counts(
         [['nordost', 'dino', 2017, 'woman', 3]]
     """
     frame = frame.reset_index(drop=True)
-    d = _Decider(frame)
-    n = len(frame)
-    cols = _columns(frame, source_fields(spec))
-    _drop_skipped(d, frame, spec)
-    _drop_missing_required(d, {k: v for k, v in cols.items() if k != "year"}, spec)
-    forbund, sub = _organisation_columns(d, cols, source, spec, registry, n)
-    year = _year(d, cols.get("year", _Column(None, n)), spec, max_year)
+    d, n, cols, forbund, sub, year = _organisation_year_rows(
+        frame, source, spec, registry, max_year
+    )
     if "count_by_sex" in spec.columns:
         pairs = [
             (np.full(n, s, dtype=object), f"count_by_sex.{s}", h)
