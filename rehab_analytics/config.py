@@ -84,10 +84,11 @@ def settings(**overrides: object) -> Settings:
 
 
 def worker_count(jobs: int | None = None) -> int:
-    """Return how many worker processes to use: ``jobs`` if given, else the idle cores.
+    """Return how many worker processes to use: ``jobs`` if given, else the usable cores.
 
-    Idle cores are the usable cores minus the load of other processes (the 1-minute
-    load average less this process), so a busy shared machine is not made busier.
+    The load average is not consulted: on virtual machines it reads high while the
+    cores are idle, which silently made every run serial. Pass ``jobs=1`` (CLI
+    ``--jobs 1``) to leave the other cores to other work.
 
     Example:
         >>> worker_count(3), worker_count(0), worker_count() >= 1
@@ -96,11 +97,5 @@ def worker_count(jobs: int | None = None) -> int:
     if jobs is not None:
         return max(1, int(jobs))
     if hasattr(os, "sched_getaffinity"):
-        cores = len(os.sched_getaffinity(0))
-    else:
-        cores = os.cpu_count() or 1
-    try:
-        others = max(0.0, os.getloadavg()[0] - 1.0)
-    except (AttributeError, OSError):
-        others = 0.0
-    return max(1, min(cores, round(cores - others)))
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)

@@ -21,7 +21,13 @@ import pandas as pd
 from rehab_analytics import catalogue
 from rehab_analytics.errors import InputFileError
 
-__all__ = ["FEEDBACK_DIR", "neutralise", "feedback_rows", "write_feedback"]
+__all__ = [
+    "FEEDBACK_DIR",
+    "neutralise",
+    "feedback_rows",
+    "write_feedback",
+    "write_feedback_tables",
+]
 
 FEEDBACK_DIR = "feedback"
 # Leading characters that make Excel, LibreOffice or Sheets read text as a
@@ -406,11 +412,12 @@ def _write_workbook(
 _PARALLEL_MIN_ROWS = 5000
 
 
-def _write_all(jobs: list[tuple]) -> list[Path]:
+def _write_all(jobs: list[tuple], parallel: bool = True) -> list[Path]:
     """Run :func:`_write_workbook` per job; many rows are written by forked workers.
 
     Every cell is a Python call in XlsxWriter, so big workbooks are written side
     by side, largest first; each job writes its own file, so the result is the same.
+    ``parallel=False`` writes them one after the other in this process.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -420,7 +427,8 @@ def _write_all(jobs: list[tuple]) -> list[Path]:
     rows = sum(len(job[3]) for job in jobs)
     workers = min(worker_count(), len(jobs))
     if (
-        workers < 2
+        not parallel
+        or workers < 2
         or rows < _PARALLEL_MIN_ROWS
         or "fork" not in multiprocessing.get_all_start_methods()
     ):
@@ -459,6 +467,33 @@ def write_feedback(processed_dir: str | Path, lang: str = "sv") -> list[Path]:
     """
     processed_dir = Path(processed_dir)
     rejects, report, participants = _read_outputs(processed_dir)
+    return write_feedback_tables(processed_dir, rejects, report, participants, lang)
+
+
+def write_feedback_tables(
+    processed_dir: Path,
+    rejects: pd.DataFrame,
+    report: dict,
+    participants: pd.DataFrame | None,
+    lang: str = "sv",
+    *,
+    parallel: bool = True,
+) -> list[Path]:
+    """Write the feedback workbooks from tables in memory (what :func:`write_feedback`
+    reads from the clean's outputs); the pipeline calls it while it writes them.
+
+    Args:
+        processed_dir: The clean's output folder (workbooks go to ``feedback/``).
+        rejects: The rejects table, in the order of ``rejects.parquet``.
+        report: The cleaning report (``sources`` and ``organisations`` are used).
+        participants: The clean participants (for completeness), or None.
+        lang: ``"sv"`` (default) or ``"en"``.
+        parallel: Let big workbooks be written by forked workers.
+
+    Returns:
+        The workbooks written, sorted.
+    """
+    processed_dir = Path(processed_dir)
     counts = _file_counts(report)
     owners = _owners(report, participants)
     for source in rejects["source"].dropna().unique():
@@ -499,7 +534,7 @@ def write_feedback(processed_dir: str | Path, lang: str = "sv") -> list[Path]:
                 lang,
             )
         )
-    written = _write_all(jobs)
+    written = _write_all(jobs, parallel)
     if out_dir.is_dir():
         for stale in set(out_dir.glob("*.xlsx")) - set(written):
             stale.unlink()

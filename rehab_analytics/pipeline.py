@@ -366,7 +366,7 @@ def run_clean(
         source_dirs: Folders of source descriptions to use instead of the usual
             search (built-in, ``<raw>/_sources``, ``RA_SOURCES_DIR``); for tests.
         jobs: Worker processes that clean sources side by side (default: the
-            idle cores, see :func:`~rehab_analytics.config.worker_count`). Small
+            usable cores, see :func:`~rehab_analytics.config.worker_count`). Small
             deliveries, and ``jobs=1``, are cleaned in this process; the outputs
             are the same either way.
 
@@ -394,7 +394,6 @@ def run_clean(
             "`rehab-analytics sample`.",
             file=str(raw),
         )
-    from rehab_analytics.feedback import write_feedback
     from rehab_analytics.validate import coerce_table, validate_table
 
     resolved = resolve_key(raw)
@@ -443,16 +442,6 @@ def run_clean(
         parts = [p for p in collected[kind] if len(p)]
         combined = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
         frames[kind] = _sorted(coerce_table(combined, kind, registry), kind)
-    failures = pd.concat(
-        [validate_table(frames[k], k, registry) for k in (*_TABLES, "rejects")],
-        ignore_index=True,
-    )
-    delivered = [s for s in report_sources.values() if not s.get("not_delivered")]
-    ok = (
-        failures.empty
-        and bool(delivered)
-        and not any(s.get("error") for s in report_sources.values())
-    )
     report = {
         "generator": f"rehab-analytics {__version__}",
         "raw_dir": str(raw),
@@ -460,7 +449,7 @@ def run_clean(
             "origin": resolved.origin,
             "path": str(resolved.path) if resolved.path else None,
         },
-        "ok": ok,
+        "ok": False,
         "organisations": [
             {"forbund": o.forbund, "subproject": o.subproject, "source": o.source}
             for o in registry.organisations
@@ -478,11 +467,92 @@ def run_clean(
                 s.get("rows_skipped", 0) for s in report_sources.values()
             ),
         },
-        "validation": failures.to_dict("records")[:200],
     }
-    paths = _write_outputs(out, frames, report)
-    write_feedback(out)
-    return CleanResult(ok=ok, report=report, out_dir=out, paths=paths)
+    # The feedback workbooks need only the tables and the per-source report, so a
+    # forked process writes them while this one validates and writes the tables.
+    feedback = _start_feedback(out, frames, report, jobs)
+    try:
+        failures = pd.concat(
+            [validate_table(frames[k], k, registry) for k in (*_TABLES, "rejects")],
+            ignore_index=True,
+        )
+        delivered = [s for s in report_sources.values() if not s.get("not_delivered")]
+        report["ok"] = (
+            failures.empty
+            and bool(delivered)
+            and not any(s.get("error") for s in report_sources.values())
+        )
+        report["validation"] = failures.to_dict("records")[:200]
+        paths = _write_outputs(out, frames, report)
+    finally:
+        written = feedback()
+    written()
+    return CleanResult(ok=report["ok"], report=report, out_dir=out, paths=paths)
+
+
+# Below this many rejects and warnings, a forked feedback writer costs more than it saves.
+_FEEDBACK_FORK_MIN_ROWS = 2000
+
+
+def _start_feedback(
+    out: Path, frames: dict[str, pd.DataFrame], report: dict, jobs: int | None
+) -> Callable[[], Callable[[], None]]:
+    """Start writing the feedback workbooks; return ``wait``.
+
+    ``wait()`` blocks until the workbooks are written and returns a function that
+    re-raises whatever the writer raised (so the tables are still written first).
+    Big deliveries are written by a forked process that inherits the tables (no
+    copying); small ones, ``jobs=1`` and platforms without fork write them in this
+    process when ``wait`` is called, after the tables.
+    """
+    from rehab_analytics.feedback import write_feedback_tables
+
+    args = (out, frames["rejects"], report, frames["participants"])
+
+    def run_here() -> Callable[[], None]:
+        write_feedback_tables(*args)
+        return lambda: None
+
+    if (
+        worker_count(jobs) < 2
+        or len(frames["rejects"]) < _FEEDBACK_FORK_MIN_ROWS
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        return run_here
+    global _FEEDBACK_ARGS
+    _FEEDBACK_ARGS = args
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    try:
+        future = pool.submit(_write_feedback_forked)
+    finally:
+        _FEEDBACK_ARGS = None
+
+    def wait() -> Callable[[], None]:
+        try:
+            future.result()
+        except BaseException as exc:  # re-raised after the tables are written
+            pool.shutdown(wait=True, cancel_futures=True)
+            error = exc
+
+            def reraise() -> None:
+                raise error
+
+            return reraise
+        pool.shutdown(wait=True)
+        return lambda: None
+
+    return wait
+
+
+# Set only while the feedback process is forked; the child reads its copy.
+_FEEDBACK_ARGS: tuple | None = None
+
+
+def _write_feedback_forked() -> None:
+    from rehab_analytics.feedback import write_feedback_tables
+
+    assert _FEEDBACK_ARGS is not None, "the feedback writer must be forked"
+    write_feedback_tables(*_FEEDBACK_ARGS, parallel=False)
 
 
 _SORT_KEYS = {

@@ -171,6 +171,7 @@ def test_worker_processes_write_the_same_bytes(tmp_path, monkeypatch):
     (raw / "tranemo").mkdir()
     (raw / "tranemo" / "data.xlsx").write_bytes(b"")
     monkeypatch.setattr(pipeline, "_PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(pipeline, "_FEEDBACK_FORK_MIN_ROWS", 0)
     one = run_clean(raw, tmp_path / "a", source_dirs=[sources], jobs=1)
     two = run_clean(raw, tmp_path / "b", source_dirs=[sources], jobs=2)
     assert one.report["sources"] == two.report["sources"]
@@ -179,6 +180,29 @@ def test_worker_processes_write_the_same_bytes(tmp_path, monkeypatch):
         assert (tmp_path / "a" / name).read_bytes() == (
             tmp_path / "b" / name
         ).read_bytes(), name
+    # The feedback workbooks, written by a forked process from the tables in
+    # memory, hold the cells `write_feedback` writes from the files on disk.
+    from rehab_analytics.feedback import write_feedback
+
+    forked = sorted((tmp_path / "b" / "feedback").glob("*.xlsx"))
+    assert [p.name for p in forked] == ["almhult.xlsx", "tranemo.xlsx"]
+    from_disk = write_feedback(tmp_path / "b")
+    assert [p.name for p in from_disk] == [p.name for p in forked]
+    for path in forked:
+        assert _cells(path) == _cells(tmp_path / "a" / "feedback" / path.name)
+    write_feedback(tmp_path / "a")
+    for path in forked:
+        assert _cells(path) == _cells(tmp_path / "a" / "feedback" / path.name)
+
+
+def _cells(path):
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return [[list(r) for r in ws.iter_rows(values_only=True)] for ws in book]
+    finally:
+        book.close()
 
 
 def test_a_broken_source_does_not_stop_the_others(tmp_path):
@@ -319,3 +343,24 @@ def test_sample_round_trip(tmp_path, monkeypatch, seed):
     assert result.ok, result.summary()
     assert result.report["key"]["origin"] == "demo"
     _compare_with_truth(raw, tmp_path / "out")
+
+
+def test_a_failing_feedback_writer_fails_after_the_tables_are_written(
+    tmp_path, monkeypatch
+):
+    """An error in the forked feedback writer reaches the caller, but only after
+    the clean tables were written (they do not depend on the workbooks)."""
+    from rehab_analytics import feedback, pipeline
+
+    raw, sources = _raw(tmp_path)
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full while writing feedback")
+
+    monkeypatch.setattr(feedback, "write_feedback_tables", broken)
+    monkeypatch.setattr(pipeline, "_FEEDBACK_FORK_MIN_ROWS", 0)
+    for jobs in (1, 2):
+        out = tmp_path / f"out{jobs}"
+        with pytest.raises(OSError, match="disk full"):
+            run_clean(raw, out, source_dirs=[sources], jobs=jobs)
+        assert len(load(out).participants) == 2
