@@ -121,6 +121,10 @@ def _run_job(spec: dict[str, Any]) -> dict[str, Any]:
             cwd=spec["cwd"],
             log_output=False,
             progress_bar=False,
+            # papermill otherwise rewrites the whole notebook (every image so
+            # far) before and after each cell: seconds per report. The executed
+            # notebook is still written at the end, also when a cell fails.
+            request_save_on_cell_execute=False,
         )
 
     try:
