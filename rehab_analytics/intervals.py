@@ -32,10 +32,21 @@ def _check_level(level: float) -> float:
 
 
 def _z(level: float) -> float:
-    """Two-sided standard normal quantile for confidence ``level``."""
-    from scipy import stats as _sps
+    """Two-sided standard normal quantile for confidence ``level``.
 
-    return float(_sps.norm.ppf(level + (1 - level) / 2))
+    ``scipy.special`` imports in a tenth of the time ``scipy.stats`` takes, which
+    every report kernel would otherwise pay.
+    """
+    from scipy.special import ndtri
+
+    return float(ndtri(level + (1 - level) / 2))
+
+
+def _chi2_ppf(q: float, df: np.ndarray) -> np.ndarray:
+    """Chi-square quantile, as ``scipy.stats.chi2.ppf`` (via the inverse gamma)."""
+    from scipy.special import gammaincinv
+
+    return 2 * gammaincinv(np.asarray(df, dtype=float) / 2, q)
 
 
 def _as_float_array(values: object) -> np.ndarray:
@@ -154,8 +165,6 @@ def byar_interval(count, level: float = 0.95):
         >>> byar_interval(0)[0]
         0.0
     """
-    from scipy import stats as _sps
-
     level = _check_level(level)
     scalar = np.ndim(count) == 0
     x = _as_float_array(count)
@@ -165,8 +174,8 @@ def byar_interval(count, level: float = 0.95):
     with np.errstate(divide="ignore", invalid="ignore"):
         byar_low = x * (1 - 1 / (9 * x) - z / (3 * np.sqrt(x))) ** 3
         byar_high = (x + 1) * (1 - 1 / (9 * (x + 1)) + z / (3 * np.sqrt(x + 1))) ** 3
-        exact_low = np.where(x > 0, _sps.chi2.ppf(alpha / 2, 2 * x) / 2, 0.0)
-        exact_high = _sps.chi2.ppf(1 - alpha / 2, 2 * x + 2) / 2
+        exact_low = np.where(x > 0, _chi2_ppf(alpha / 2, 2 * x) / 2, 0.0)
+        exact_high = _chi2_ppf(1 - alpha / 2, 2 * x + 2) / 2
     small = x < _BYAR_MIN
     low = np.where(small, exact_low, byar_low)
     high = np.where(small, exact_high, byar_high)

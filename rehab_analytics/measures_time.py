@@ -189,11 +189,11 @@ def time_in_programme(
         0   0.0  1.000000
         1  10.0  0.666667
     """
-    from scipy import stats as _sps
+    from scipy.special import ndtri
 
     func = "time_in_programme"
     frame, by = _durations(participants, by, func, cutoff)
-    z = _sps.norm.ppf(0.5 + _LEVEL / 2)
+    z = ndtri(0.5 + _LEVEL / 2)
     parts = []
     groups = frame.groupby(by, observed=True, sort=True) if by else [((), frame)]
     for key, part in groups:

@@ -42,7 +42,7 @@ def mcnemar_test(before, after) -> dict:
         >>> r["b"], r["c"], r["p_value"]
         (0, 2, 0.5)
     """
-    from scipy import stats as _sps
+    from scipy.special import bdtr, chdtrc
 
     b_series = pd.Series(np.asarray(before, dtype=object))
     a_series = pd.Series(np.asarray(after, dtype=object))
@@ -60,12 +60,15 @@ def mcnemar_test(before, after) -> dict:
     if discordant < _MCNEMAR_EXACT_BELOW:
         statistic = float(min(b, c))
         p_value = (
-            1.0 if discordant == 0 else float(_sps.binomtest(b, discordant, 0.5).pvalue)
+            # Exact two-sided binomial test at p = 0.5 (as scipy.stats.binomtest).
+            1.0
+            if discordant == 0
+            else min(1.0, 2 * float(bdtr(min(b, c), discordant, 0.5)))
         )
         method = "exact"
     else:
         statistic = (abs(b - c) - 1) ** 2 / discordant
-        p_value = float(_sps.chi2.sf(statistic, 1))
+        p_value = float(chdtrc(1, statistic))
         method = "chi2"
     return {
         "n": int(keep.sum()),
@@ -98,7 +101,7 @@ def mean_change_interval(change, level: float = 0.95) -> tuple[float, float, flo
         >>> mean, round(low, 4), round(high, 4)
         (2.5, 0.4457, 4.5543)
     """
-    from scipy import stats as _sps
+    from scipy.special import stdtrit
 
     level = _check_level(level)
     values = _clean_changes(change)
@@ -107,7 +110,8 @@ def mean_change_interval(change, level: float = 0.95) -> tuple[float, float, flo
     mean = float(values.mean())
     if values.size < 2:
         return mean, float("nan"), float("nan")
-    half = _sps.t.ppf(level + (1 - level) / 2, values.size - 1) * _sps.sem(values)
+    sem = values.std(ddof=1) / np.sqrt(values.size)
+    half = stdtrit(values.size - 1, level + (1 - level) / 2) * sem
     return mean, float(mean - half), float(mean + half)
 
 
