@@ -282,40 +282,127 @@ class _Sheet:
         else:
             self.ws.write_number(row, column, value, self.fmt(**props))
 
-    def put_frame(self, first_row: int, frame: pd.DataFrame) -> None:
-        """Write a frame's cells from ``first_row`` on, column by column (fast path)."""
-        quoted = self.fmt(quote_prefix=True)
-        write_string, write_number = self.ws.write_string, self.ws.write_number
-        for j, name in enumerate(frame.columns):
-            values = frame[name]
-            kind = pd.api.types.infer_dtype(values, skipna=True)
-            if kind in ("string", "empty"):
-                text = values.astype("string")
-                text = text.str.replace(_ILLEGAL.pattern, "", regex=True).str.slice(
-                    0, _MAX_CELL
+
+# Excel's escape for control characters (_xHHHH_); a literal "_x000D_" in the text
+# gets its underscore escaped so it reads back as itself (as XlsxWriter does).
+_EXCEL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
+_HAS_ILLEGAL = _ILLEGAL.search
+
+
+def _column_letters(j: int) -> str:
+    """Return Excel's column letters for a 0-based column (0 → A, 26 → AA)."""
+    letters = ""
+    j += 1
+    while j:
+        j, rest = divmod(j - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _text_cell(ref: str, value: object, quoted: str) -> str:
+    """Return one text cell as an inline string ('' for an empty cell)."""
+    if not isinstance(value, str) or not value:
+        return ""
+    text = (
+        _ILLEGAL.sub("", value)[:_MAX_CELL]
+        if _HAS_ILLEGAL(value)
+        else value[:_MAX_CELL]
+    )
+    if not text:
+        return ""
+    style = quoted if text.startswith(_FORMULA_START) else ""
+    space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
+    if "_x" in text:
+        text = _EXCEL_ESCAPE.sub(r"_x005F\1", text)
+    if "\r" in text:
+        text = text.replace("\r", "_x000D_")
+    if "&" in text or "<" in text or ">" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if value.is_integer() else f"{value:.16G}"
+
+
+def _rows_xml(frame: pd.DataFrame, first_row: int, quoted_xf: int) -> str:
+    """Return the ``<row>`` elements for ``frame``'s cells, 0-based ``first_row`` on.
+
+    Text becomes inline strings, escaped as XlsxWriter escapes shared strings
+    (control characters as ``_xHHHH_``, XML's ``& < >``, whitespace kept), with
+    the quote-prefix style ``quoted_xf`` where it starts like a formula; numbers
+    are numbers; empty cells are left out. XlsxWriter spends several
+    microseconds per cell, which made these workbooks the slowest part of a big
+    clean; one f-string per cell is a fraction of that.
+    """
+    n = len(frame)
+    numbers = range(first_row + 1, first_row + n + 1)
+    quoted = f' s="{quoted_xf}"'
+    columns = []
+    for j, name in enumerate(frame.columns):
+        letter = _column_letters(j)
+        values = frame[name]
+        kind = pd.api.types.infer_dtype(values, skipna=True)
+        if kind in ("integer", "floating", "mixed-integer-float"):
+            cells = pd.array(values, dtype="Float64").to_numpy(
+                dtype=object, na_value=None
+            )
+            columns.append(
+                [
+                    ""
+                    if v is None
+                    else f'<c r="{letter}{r}"><v>{_number_text(float(v))}</v></c>'
+                    for r, v in zip(numbers, cells.tolist(), strict=True)
+                ]
+            )
+        else:
+            cells = values.to_numpy(dtype=object, na_value=None).tolist()
+            columns.append(
+                [
+                    _text_cell(f"{letter}{r}", v, quoted)
+                    for r, v in zip(numbers, cells, strict=True)
+                ]
+            )
+    spans = f' spans="1:{len(frame.columns)}"'
+    return "".join(
+        f'<row r="{r}"{spans}>{"".join(cells)}</row>'
+        for r, cells in zip(numbers, zip(*columns, strict=True), strict=True)
+    )
+
+
+def _insert_rows(path: Path, part: str, rows_xml: str, last_ref: str) -> None:
+    """Put ``rows_xml`` at the end of a sheet's ``sheetData`` in a written xlsx."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as old:
+        parts = [(info, old.read(info)) for info in old.infolist()]
+    tmp = path.with_name(path.name + ".rows")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as new:
+        for info, data in parts:
+            if info.filename == part:
+                xml = data.decode("utf-8")
+                xml = re.sub(
+                    r'<dimension ref="[^"]*"/>',
+                    f'<dimension ref="{last_ref}"/>',
+                    xml,
+                    count=1,
                 )
-                risky = text.str.startswith(_FORMULA_START).fillna(False)
-                cells = text.to_numpy(dtype=object, na_value=None).tolist()
-                flags = risky.to_numpy(dtype=bool).tolist()
-                for i, (cell, flag) in enumerate(zip(cells, flags, strict=True)):
-                    if cell:
-                        if flag:
-                            write_string(first_row + i, j, cell, quoted)
-                        else:
-                            write_string(first_row + i, j, cell)
-            elif kind in ("integer", "floating", "mixed-integer-float"):
-                numbers = pd.array(values, dtype="Float64")
-                cells = numbers.to_numpy(dtype=object, na_value=None).tolist()
-                for i, number in enumerate(cells):
-                    if number is not None:
-                        write_number(first_row + i, j, number)
-            else:
-                for i, value in enumerate(values.tolist()):
-                    self.put(first_row + i, j, value)
+                if "</sheetData>" in xml:
+                    xml = xml.replace("</sheetData>", rows_xml + "</sheetData>", 1)
+                else:
+                    xml = xml.replace(
+                        "<sheetData/>", f"<sheetData>{rows_xml}</sheetData>", 1
+                    )
+                data = xml.encode("utf-8")
+            new.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+    os.replace(tmp, path)
 
 
-def _save_xlsx(path: Path, fill) -> Path:
-    """Write a workbook with XlsxWriter via a temporary file and os.replace."""
+def _save_xlsx(path: Path, fill, after=None) -> Path:
+    """Write a workbook with XlsxWriter via a temporary file and os.replace.
+
+    ``after(tmp)`` may change the written temporary file before it is renamed.
+    """
     import xlsxwriter
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -331,6 +418,8 @@ def _save_xlsx(path: Path, fill) -> Path:
     try:
         with xlsxwriter.Workbook(tmp, options) as book:
             fill(book)
+        if after is not None:
+            after(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -399,13 +488,23 @@ def _write_workbook(
         if problems.empty:
             wp.put(1, 0, t("no_problems"))
         else:
-            wp.put_frame(1, problems)
+            # The rows go into the sheet's XML after XlsxWriter has written it.
+            pending["rows"] = _rows_xml(
+                problems, 1, wp.fmt(quote_prefix=True)._get_xf_index()
+            )
             wp.ws.autofilter(0, 0, len(problems), len(_PROBLEM_KEYS) - 1)
         wp.ws.freeze_panes(1, 0)
         for j, width in enumerate((30, 16, 7, 22, 22, 12, 36, 48, 60)):
             wp.ws.set_column(j, j, width)
 
-    return _save_xlsx(path, fill)
+    pending: dict[str, str] = {}
+
+    def after(tmp: Path) -> None:
+        if pending.get("rows"):
+            last = f"{_column_letters(len(_PROBLEM_KEYS) - 1)}{len(problems) + 1}"
+            _insert_rows(tmp, "xl/worksheets/sheet2.xml", pending["rows"], f"A1:{last}")
+
+    return _save_xlsx(path, fill, after)
 
 
 # Below this many problem rows in all, worker processes cost more than they save.

@@ -552,7 +552,7 @@ def _write_feedback_forked() -> None:
     from rehab_analytics.feedback import write_feedback_tables
 
     assert _FEEDBACK_ARGS is not None, "the feedback writer must be forked"
-    write_feedback_tables(*_FEEDBACK_ARGS, parallel=False)
+    write_feedback_tables(*_FEEDBACK_ARGS)
 
 
 _SORT_KEYS = {

@@ -234,3 +234,66 @@ def test_feedback_after_clean_matches_rejects(tmp_path, monkeypatch):
             for r in mine.itertuples(index=False)
         ]  # fmt: skip
         assert [r[:5] for r in rows] == expected
+
+
+def test_problem_rows_written_as_xml_read_back_like_xlsxwriter_cells(tmp_path):
+    """The problems sheet's rows, written straight into the sheet XML, read back
+    exactly like cells XlsxWriter writes: text, quote prefix, numbers, blanks."""
+    import python_calamine
+    import xlsxwriter
+
+    values = [*DANGEROUS, "a & b <c> d", "_x000D_ literal", " lead", "trail ",
+              "multi\nline", "cr\r\nlf", "ctl\x01x", "åäö “q” 'a'", "", None,
+              "x" * 40000, "\u00a0nbsp"]  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "text": values,
+            "row": pd.array([*range(len(values) - 1), None], dtype="Int64"),
+            "share": [0.125] * len(values),
+        }
+    )
+    reference = tmp_path / "reference.xlsx"
+    with xlsxwriter.Workbook(str(reference), {"strings_to_formulas": False}) as book:
+        book.add_worksheet("summary")
+        sheet = book.add_worksheet("problems")
+        quoted = book.add_format({"quote_prefix": True})
+        for i, rec in enumerate(frame.itertuples(index=False), start=1):
+            if isinstance(rec.text, str) and rec.text:
+                text = feedback.neutralise(rec.text)
+                risky = text.startswith(feedback._FORMULA_START)
+                sheet.write_string(i, 0, text, quoted if risky else None)
+            if rec.row is not pd.NA:
+                sheet.write_number(i, 1, int(rec.row))
+            sheet.write_number(i, 2, rec.share)
+    written = tmp_path / "written.xlsx"
+    pending = {}
+
+    def fill(book):
+        book.add_worksheet("summary")
+        book.add_worksheet("problems")
+        quoted = book.add_format({"quote_prefix": True})
+        pending["rows"] = feedback._rows_xml(frame, 1, quoted._get_xf_index())
+
+    feedback._save_xlsx(
+        written,
+        fill,
+        lambda tmp: feedback._insert_rows(
+            tmp, "xl/worksheets/sheet2.xml", pending["rows"], f"A1:C{len(frame) + 1}"
+        ),
+    )
+
+    def grid(path):
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        return book.get_sheet_by_name("problems").to_python()
+
+    def kinds(path):
+        sheet = openpyxl.load_workbook(path).worksheets[1]
+        return [
+            [(c.data_type, c.quotePrefix) for c in row]
+            for row in sheet.iter_rows(min_row=2, max_row=len(frame) + 1, max_col=3)
+        ]
+
+    assert grid(written) == grid(reference)
+    assert kinds(written) == kinds(reference)
+    assert grid(written)[0][:2] == ["=1+1", 0.0]  # row 1 (the header) is empty
+    assert kinds(written)[0][0] == ("s", True)
