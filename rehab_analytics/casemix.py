@@ -61,22 +61,87 @@ def _casemix_design(
     return pd.concat(parts, axis=1), used, notes
 
 
-def _fit_expected(y: np.ndarray, design: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-    """Predicted probabilities from a binomial GLM and any fit problems."""
-    import statsmodels.api as sm
+# statsmodels' GLM.fit defaults: IRLS until the deviance changes by at most 1e-8.
+_IRLS_TOL = 1e-8
+_IRLS_MAXITER = 100
+_EPS = np.finfo(float).eps
 
+
+def _pinv(matrix: np.ndarray) -> np.ndarray:
+    """Pseudo-inverse by SVD with statsmodels' cut-off (1e-15 × largest value)."""
+    u, s, vt = np.linalg.svd(matrix, full_matrices=False)
+    cutoff = 1e-15 * np.maximum.reduce(s)
+    inverse = np.where(s > cutoff, 1.0 / np.where(s > cutoff, s, 1.0), 0.0)
+    return np.dot(vt.T, inverse[:, None] * u.T)
+
+
+def _logistic_irls(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, bool, bool]:
+    """Logistic regression fitted as statsmodels' ``GLM(y, x, Binomial()).fit()``.
+
+    Same start ((y + ½)/2), clipping of probabilities to [eps, 1 − eps],
+    least-squares steps, stopping rule and final pseudo-inverse solve, so the
+    fitted values agree to rounding. Returns the fitted probabilities, whether
+    the fit converged and whether separation was seen (every fitted value within
+    1e-8 of the outcome after some step).
+
+    Raises:
+        ValueError: If the deviance or a working response is not finite (with
+            statsmodels' messages, which end up in the notes).
+        numpy.linalg.LinAlgError: If a least-squares step fails.
+    """
+
+    def deviance(mu: np.ndarray) -> float:
+        ones = np.clip(y / (mu + 1e-20), _EPS, np.inf)
+        zeros = np.clip((1.0 - y) / (1.0 - mu + 1e-20), _EPS, np.inf)
+        return np.sum(2 * (y * np.log(ones) + (1 - y) * np.log(zeros)))
+
+    mu = (y + 0.5) / 2
+    clean = np.clip(mu, _EPS, 1.0 - _EPS)
+    eta = np.log(clean / (1.0 - clean))
+    history = [deviance(mu)]
+    if np.isnan(history[0]):
+        raise ValueError(
+            "The first guess on the deviance function returned a nan.  This could "
+            "be a boundary  problem and should be reported."
+        )
+    converged = separation = False
+    for _ in range(_IRLS_MAXITER):
+        clean = np.clip(mu, _EPS, 1.0 - _EPS)
+        slope = 1.0 / (clean * (1 - clean))
+        weights = 1.0 / (slope**2 * (clean * (1 - clean)))
+        working = eta + slope * (y - mu)
+        root = np.sqrt(weights)
+        for name, values in (("weights", root), ("endog", working)):
+            if not np.all(np.isfinite(values)):
+                raise ValueError(
+                    f"NaN, inf or invalid value detected in {name}, estimation "
+                    "infeasible."
+                )
+        wx, wy = root[:, None] * x, root * working
+        params = np.linalg.lstsq(wx, wy, rcond=-1)[0]
+        eta = np.dot(x, params)
+        with np.errstate(over="ignore"):
+            mu = 1.0 / (1.0 + np.exp(-eta))
+        history.append(deviance(mu))
+        separation = separation or np.allclose(mu - y, 0)
+        converged = np.allclose(history[-2], history[-1], atol=_IRLS_TOL, rtol=0)
+        if converged:
+            break
+    with np.errstate(over="ignore"):
+        fitted = 1.0 / (1.0 + np.exp(-np.dot(x, np.dot(_pinv(wx), wy))))
+    return fitted, bool(converged), bool(separation)
+
+
+def _fit_expected(y: np.ndarray, design: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Predicted probabilities from a logistic model and any fit problems."""
     problems: list[str] = []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            result = sm.GLM(y, design.to_numpy(), family=sm.families.Binomial()).fit()
-        except (np.linalg.LinAlgError, ValueError) as exc:
-            problems.append(f"model could not be fitted ({exc}); crude rate used")
-            return np.full(y.shape, y.mean()), problems
-    fitted = np.asarray(result.fittedvalues)
-    if not result.converged:
+    try:
+        fitted, converged, separation = _logistic_irls(y, design.to_numpy(float))
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        problems.append(f"model could not be fitted ({exc}); crude rate used")
+        return np.full(y.shape, y.mean()), problems
+    if not converged:
         problems.append("model did not converge")
-    separation = any("separation" in str(w.message).lower() for w in caught)
     if separation or np.any((fitted < 1e-6) | (fitted > 1 - 1e-6)):
         problems.append("possible (quasi-)separation: some groups all 0 or all 1")
     return fitted, problems

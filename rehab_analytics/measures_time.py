@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -154,10 +155,61 @@ def _durations(
     return frame.assign(days=days, ended=ended), by
 
 
-def _km(part: pd.DataFrame):
-    from statsmodels.duration.survfunc import SurvfuncRight
+@dataclass(frozen=True)
+class _KaplanMeier:
+    """Kaplan–Meier curve at the days with an exit, as statsmodels' SurvfuncRight.
 
-    return SurvfuncRight(part["days"].to_numpy(), part["ended"].to_numpy(dtype=float))
+    Same arrays and quantile rules as ``statsmodels.duration.survfunc`` (0.15)
+    without importing it: each report kernel would pay for ``scipy.stats``.
+    """
+
+    surv_times: np.ndarray
+    surv_prob: np.ndarray
+    surv_prob_se: np.ndarray
+
+    def quantile(self, p: float) -> float:
+        """First exit day where survival drops strictly below ``1 − p``."""
+        below = np.flatnonzero(self.surv_prob < 1 - p)
+        return self.surv_times[below[0]] if len(below) else np.nan
+
+    def quantile_ci(self, p: float, alpha: float = 0.05) -> tuple[float, float]:
+        """Interval for a quantile by inverting cloglog z-tests (as SAS LIFETEST)."""
+        from scipy.special import ndtri
+
+        prob = self.surv_prob
+        with np.errstate(all="ignore"):
+            r = np.log(-np.log(prob)) - np.log(-np.log(1 - p))
+            r /= -1 / (prob * np.log(prob)) * self.surv_prob_se
+            inside = np.flatnonzero(np.abs(r) <= ndtri(1 - alpha / 2))
+        if len(inside) == 0:
+            return np.nan, np.nan
+        last = inside[-1]
+        high = np.inf if last == len(prob) - 1 else self.surv_times[last + 1]
+        return self.surv_times[inside[0]], high
+
+
+def _km(part: pd.DataFrame) -> _KaplanMeier:
+    """Kaplan–Meier estimate with Greenwood standard errors for one group."""
+    times, at = np.unique(part["days"].to_numpy(), return_inverse=True)
+    events = np.bincount(
+        at, weights=part["ended"].to_numpy(dtype=float), minlength=len(times)
+    )
+    at_risk = np.cumsum(np.bincount(at, minlength=len(times))[::-1])[::-1]
+    keep = np.flatnonzero(events > 0)
+    times, events, at_risk = times[keep], events[keep], at_risk[keep]
+    step = 1 - events / at_risk.astype(np.float64)
+    # A product over log-steps; a step to 0 is floored so the log stays finite.
+    gone = step < 1e-16
+    step[gone] = 1e-16
+    survival = np.exp(np.cumsum(np.log(step)))
+    survival[gone] = 0
+    terms = events / np.clip(at_risk * (at_risk - events), 1e-12, np.inf)
+    terms[(at_risk == events) | (at_risk == 0)] = np.nan
+    se = np.sqrt(np.cumsum(terms))
+    usable = np.isfinite(se) | (survival != 0)
+    se[usable] *= survival[usable]
+    se[~usable] = np.nan
+    return _KaplanMeier(times, survival, se)
 
 
 def time_in_programme(
@@ -170,7 +222,7 @@ def time_in_programme(
     Episodes still active are censored at the data cut-off: ``cutoff`` if given,
     else the latest start or end date in ``participants``. Episodes starting
     after the cut-off are left out; those ending after it count as active.
-    The curve is :class:`statsmodels.duration.survfunc.SurvfuncRight`; the
+    The curve equals :class:`statsmodels.duration.survfunc.SurvfuncRight`; the
     pointwise 95% interval uses the log-log transform (NaN where survival is
     0). Each group's curve starts with ``days=0, survival=1`` (interval 1–1);
     empty groups have no rows. With ``period`` in ``by``, episodes are grouped by start

@@ -115,10 +115,77 @@ def mean_change_interval(change, level: float = 0.95) -> tuple[float, float, flo
     return mean, float(mean - half), float(mean + half)
 
 
+# scipy.stats.wilcoxon(method="auto") switches on the sample size *including* zeros.
+_WILCOXON_EXACT_MAX = 50
+_WILCOXON_PERMUTATION_MAX = 13
+
+
+def _signed_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Non-zero values, their average ranks by absolute size, and the tie sizes."""
+    nonzero = values[values != 0]
+    _, group, sizes = np.unique(
+        np.abs(nonzero), return_inverse=True, return_counts=True
+    )
+    first = np.cumsum(sizes) - sizes + 1
+    ranks = (first + (sizes - 1) / 2)[group].astype(float)
+    return nonzero, ranks, sizes
+
+
+def _signed_rank_exact_p(r_plus: float, n: int) -> float:
+    """Exact two-sided p-value without ties or zeros (Wilcoxon's null distribution)."""
+    pmf = np.ones(1)
+    for k in range(1, n + 1):
+        previous = pmf
+        pmf = np.zeros(k * (k + 1) // 2 + 1)
+        pmf[: len(previous)] = previous * 0.5
+        pmf[-len(previous) :] += previous * 0.5
+    k = int(r_plus)
+    centre = n * (n + 1) / 4
+    # Below the centre both tails are summed directly, above it each is one minus
+    # its complement: the same floating-point sums as scipy's WilcoxonDistribution.
+    lower = pmf[: k + 1].sum() if k <= centre else 1 - pmf[k + 1 :].sum()
+    upper = pmf[k:].sum() if k <= centre else 1 - pmf[:k].sum()
+    return float(np.clip(2 * min(upper, lower), 0, 1))
+
+
+def _signed_rank_permutation_p(r_plus: float, ranks: np.ndarray, n: int) -> float:
+    """Two-sided p-value over all 2**n sign flips (zeros flip too but add no rank)."""
+    doubled = np.rint(2 * ranks).astype(np.int64)
+    counts = np.zeros(int(doubled.sum()) + 1, dtype=np.int64)
+    counts[0] = 1
+    for step in doubled:
+        shifted = np.zeros_like(counts)
+        shifted[step:] = counts[: len(counts) - step]
+        counts = counts + shifted
+    observed = int(round(2 * r_plus))
+    zero_flips = 2 ** (n - len(ranks))
+    at_most = int(counts[: observed + 1].sum()) * zero_flips
+    at_least = int(counts[observed:].sum()) * zero_flips
+    return float(np.clip(min(at_most / 2**n, at_least / 2**n) * 2, 0, 1))
+
+
+def _signed_rank_normal_p(r_plus: float, ranks: np.ndarray, sizes: np.ndarray) -> float:
+    """Normal approximation with the tie correction, no continuity correction."""
+    from scipy.special import ndtr
+
+    count = float(len(ranks))
+    mean = count * (count + 1.0) * 0.25
+    variance = count * (count + 1.0) * (2.0 * count + 1.0)
+    ties = float(np.sum(sizes.astype(float) ** 3 - sizes))
+    se = np.sqrt((variance - ties / 2) / 24)
+    return float(2 * ndtr(-abs((r_plus - mean) / se)))
+
+
 def wilcoxon_signed_rank(change) -> float:
     """Two-sided Wilcoxon signed-rank p-value for paired changes.
 
     Zero changes are dropped (Wilcoxon's method); missing values are left out.
+    The p-value equals ``scipy.stats.wilcoxon(change, zero_method="wilcox")``
+    (scipy 1.17, ``method="auto"``) without importing ``scipy.stats``: with n
+    values (zeros included) the exact null distribution when n ≤ 50 and there
+    are neither ties nor zeros, otherwise all 2ⁿ sign flips when n ≤ 13, and
+    otherwise the normal approximation with a tie correction and no continuity
+    correction.
 
     Args:
         change: Per-person change (after − before).
@@ -132,9 +199,14 @@ def wilcoxon_signed_rank(change) -> float:
         >>> wilcoxon_signed_rank([0, 0, 0])
         nan
     """
-    from scipy import stats as _sps
-
     values = _clean_changes(change)
     if values.size < 2 or np.all(values == 0):
         return float("nan")
-    return float(_sps.wilcoxon(values, zero_method="wilcox").pvalue)
+    nonzero, ranks, sizes = _signed_ranks(values)
+    r_plus = float(ranks[nonzero > 0].sum())
+    n = values.size
+    if n <= _WILCOXON_EXACT_MAX and nonzero.size == n and np.all(sizes == 1):
+        return _signed_rank_exact_p(r_plus, n)
+    if n <= _WILCOXON_PERMUTATION_MAX:
+        return _signed_rank_permutation_p(r_plus, ranks, n)
+    return _signed_rank_normal_p(r_plus, ranks, sizes)

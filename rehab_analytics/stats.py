@@ -187,6 +187,35 @@ def funnel_flags(events, n, baseline=None) -> pd.DataFrame:
     return out
 
 
+def _newcombe_interval(x1, n1, x2, n2, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Newcombe's hybrid score interval for p1 − p2 from the two Wilson intervals.
+
+    As ``statsmodels.stats.proportion.confint_proportions_2indep(method="newcomb")``;
+    here so report kernels need not import statsmodels (and scipy.stats).
+    """
+    z = _z(level)
+    p1, p2 = x1 / n1, x2 / n2
+    low1, high1 = _wilson_bounds(x1, n1, z)
+    low2, high2 = _wilson_bounds(x2, n2, z)
+    below = np.sqrt((p1 - low1) ** 2 + (high2 - p2) ** 2)
+    above = np.sqrt((p2 - low2) ** 2 + (high1 - p1) ** 2)
+    return p1 - p2 - below, p1 - p2 + above
+
+
+def _score_test_pvalue(x1, n1, x2, n2) -> np.ndarray:
+    """Two-sided score test of p1 = p2 with the N/(N − 1) variance correction.
+
+    As ``statsmodels.stats.proportion.test_proportions_2indep(method="score")``
+    (the pooled share under the null; NaN when it is 0 or 1).
+    """
+    from scipy.special import ndtr
+
+    pooled = (x1 + x2) / (n1 + n2)
+    variance = pooled * (1 - pooled) / n1 + pooled * (1 - pooled) / n2
+    variance *= (n1 + n2) / (n1 + n2 - 1)
+    return ndtr(-np.abs((x1 / n1 - x2 / n2) / np.sqrt(variance))) * 2
+
+
 def compare_with_rest(events, n, labels=None, level: float = 0.95) -> pd.DataFrame:
     """Compare each unit's share with all other units pooled.
 
@@ -217,11 +246,6 @@ def compare_with_rest(events, n, labels=None, level: float = 0.95) -> pd.DataFra
         1    b    0.4        0.25        0.15
         2    c    0.3        0.30        0.00
     """
-    from statsmodels.stats.proportion import (
-        confint_proportions_2indep,
-        test_proportions_2indep,
-    )
-
     level = _check_level(level)
     x = _as_float_array(events).ravel()
     size = _as_float_array(n).ravel()
@@ -241,16 +265,13 @@ def compare_with_rest(events, n, labels=None, level: float = 0.95) -> pd.DataFra
     ci_high = np.full(x.shape, np.nan)
     p_value = np.full(x.shape, np.nan)
     if ok.any():
-        low, high = confint_proportions_2indep(
-            x[ok], size[ok], rest_x[ok], rest_n[ok], method="newcomb", alpha=1 - level
+        ci_low[ok], ci_high[ok] = _newcombe_interval(
+            x[ok], size[ok], rest_x[ok], rest_n[ok], level
         )
-        ci_low[ok], ci_high[ok] = low, high
         with np.errstate(divide="ignore", invalid="ignore"):
-            test = test_proportions_2indep(
-                x[ok], size[ok], rest_x[ok], rest_n[ok], method="score"
-            )
+            pvalue = _score_test_pvalue(x[ok], size[ok], rest_x[ok], rest_n[ok])
         # A score statistic of 0/0 (both shares 0 or 1) means no evidence at all.
-        p_value[ok] = np.where(np.isnan(test.pvalue), 1.0, test.pvalue)
+        p_value[ok] = np.where(np.isnan(pvalue), 1.0, pvalue)
     return pd.DataFrame(
         {
             "unit": list(labels),

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pandas.testing as pdt
 import pytest
+from statsmodels.duration.survfunc import SurvfuncRight
 
-from rehab_analytics import contract, measures, stats
+from rehab_analytics import contract, measures, measures_time, stats
 from rehab_analytics.errors import AnalysisInputError, RehabAnalyticsError
 
 # One row per episode: id, key, subproject, sex, age, education, start, end,
@@ -613,6 +614,60 @@ def test_time_summary_km_and_completed_only(participants):
     np.testing.assert_allclose(got["completed_median_days"], [200, 120])
     np.testing.assert_allclose(got["completed_q1_days"], [139, 95.75])
     np.testing.assert_allclose(got["completed_q3_days"], [260.75, 166])
+
+
+def _km_cases() -> list[tuple[np.ndarray, np.ndarray]]:
+    """Edge cases plus random groups with many tied days and censoring."""
+    rng = np.random.default_rng(3)
+    cases = [
+        (np.array([]), np.array([], dtype=bool)),  # empty group
+        (np.array([5.0, 9.0, 9.0]), np.array([False, False, False])),  # all censored
+        (np.array([4.0, 4.0, 4.0]), np.array([True, True, True])),  # one day, all out
+        (np.array([1.0, 2.0, 2.0, 7.0]), np.array([True, False, True, True])),
+        (np.array([0.0, 0.0, 3.0]), np.array([True, False, False])),  # day-0 exit
+    ]
+    for size in (1, 2, 10, 40, 200) * 8:
+        days = rng.integers(0, 15 if size < 40 else 400, size).astype(float)
+        cases.append((days, rng.random(size) < rng.uniform(0.2, 1.0)))
+    return cases
+
+
+def test_kaplan_meier_matches_statsmodels_survfuncright():
+    """Curve, Greenwood SE, median and its cloglog interval equal SurvfuncRight's."""
+    for days, ended in _km_cases():
+        got = measures_time._km(pd.DataFrame({"days": days, "ended": ended}))
+        ref = SurvfuncRight(days, ended.astype(float))
+        for name in ("surv_times", "surv_prob", "surv_prob_se"):
+            np.testing.assert_allclose(
+                getattr(got, name), getattr(ref, name), rtol=1e-12, equal_nan=True
+            )
+        with np.errstate(all="ignore"):
+            for p in (0.25, 0.5, 0.75):
+                np.testing.assert_allclose(got.quantile(p), ref.quantile(p))
+                for alpha in (0.05, 1 - 0.95, 0.2):
+                    np.testing.assert_allclose(
+                        got.quantile_ci(p, alpha), ref.quantile_ci(p, alpha)
+                    )
+
+
+def test_time_summary_median_interval_matches_statsmodels(participants):
+    """KM median and its 95% interval per subproject equal SurvfuncRight's."""
+    got = measures.time_summary(participants).set_index("subproject")
+    people = participants.loc[participants["exit_reason"] != "misregistration"]
+    cutoff = max(people["start_date"].max(), people["end_date"].max())
+    for unit, part in people.groupby("subproject"):
+        ended = part["end_date"].notna().to_numpy()
+        stop = part["end_date"].fillna(cutoff)
+        ref = SurvfuncRight((stop - part["start_date"]).dt.days.to_numpy(), ended)
+        with np.errstate(all="ignore"):
+            low, high = ref.quantile_ci(0.5)
+        expected = [ref.quantile(0.5), low, np.nan if np.isinf(high) else high]
+        np.testing.assert_allclose(
+            got.loc[
+                unit, ["km_median_days", "km_median_ci_low", "km_median_ci_high"]
+            ].to_numpy(float),
+            expected,
+        )
 
 
 def test_trend_uses_exit_periods_without_gaps(participants):

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pandas.testing as pdt
 import pytest
+import statsmodels.api as sm
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats as sps
+from statsmodels.stats import proportion as sm_proportion
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from rehab_analytics import stats
+from rehab_analytics import casemix, stats
 from rehab_analytics.stats import (
     byar_interval,
     casemix_observed_expected,
@@ -240,6 +246,33 @@ def test_compare_with_rest_empty_unit_gives_nan():
     assert out.loc[:1, "p_adjusted"].notna().all()
 
 
+def test_compare_with_rest_matches_statsmodels_over_a_grid():
+    """Newcombe bounds and score p-values equal statsmodels' for many unit pairs."""
+    pairs = [
+        (x1, n1, x2, n2)
+        for n1 in (1, 2, 7, 40)
+        for x1 in sorted({0, 1, n1 // 2, n1 - 1, n1})
+        for n2 in (1, 5, 60)
+        for x2 in sorted({0, 1, n2 // 3, n2})
+    ]
+    for level in (0.8, 0.95, 0.998):
+        for x1, n1, x2, n2 in pairs:
+            out = compare_with_rest([x1, x2], [n1, n2], level=level)
+            low, high = confint_proportions_2indep(
+                x1, n1, x2, n2, method="newcomb", alpha=1 - level
+            )
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ref = sm_proportion.test_proportions_2indep(
+                    x1, n1, x2, n2, method="score"
+                ).pvalue
+            got = out.loc[0]
+            assert got["ci_low"] == pytest.approx(low, rel=1e-12, abs=1e-15)
+            assert got["ci_high"] == pytest.approx(high, rel=1e-12, abs=1e-15)
+            assert got["p_value"] == (1.0 if np.isnan(ref) else pytest.approx(ref))
+            # Both shares 0 or both 1: a 0/0 statistic, reported as p = 1.
+            assert np.isnan(ref) == ((x1 + x2) in (0, n1 + n2))
+
+
 # ----------------------------------------------------------------------- case mix
 
 
@@ -366,6 +399,77 @@ def test_casemix_ignores_missing_outcomes_and_rejects_bad_columns():
         )
 
 
+def _glm_reference(y: np.ndarray, x: np.ndarray, maxiter: int = 100):
+    """statsmodels' binomial GLM: fitted values, converged, separation warning."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = sm.GLM(y, x, family=sm.families.Binomial()).fit(maxiter=maxiter)
+    separation = any("separation" in str(w.message).lower() for w in caught)
+    return np.asarray(fit.fittedvalues), fit.converged, separation
+
+
+def test_logistic_fit_matches_statsmodels_glm():
+    """IRLS fitted values, converged flag and separation agree with statsmodels GLM."""
+    rng = np.random.default_rng(11)
+    separated = 0
+    for trial in range(60):
+        n = int(rng.integers(8, 300))
+        columns = [rng.integers(0, 2, n).astype(float) for _ in range(1 + trial % 4)]
+        x = np.column_stack([np.ones(n), *columns])
+        if trial % 5 == 0:
+            x = np.column_stack([x, x[:, 1]])  # rank-deficient design
+        slope = rng.normal(0, 4.0 if trial % 3 == 0 else 1.5, x.shape[1])
+        y = (rng.random(n) < 1 / (1 + np.exp(-x @ slope))).astype(float)
+        if trial % 4 == 0:
+            y[x[:, 1] == 1] = 1.0  # a level where everyone has the outcome
+        if y.min() == y.max():
+            continue
+        fitted, converged, separation = casemix._logistic_irls(y, x)
+        ref_fitted, ref_converged, ref_separation = _glm_reference(y, x)
+        np.testing.assert_allclose(fitted, ref_fitted, rtol=1e-9, atol=1e-12)
+        assert (converged, separation) == (ref_converged, ref_separation)
+        separated += separation
+    assert separated > 0
+
+
+def test_logistic_fit_not_converged_matches_statsmodels(monkeypatch):
+    """Stopped after 2 steps: same fitted values, converged False and a note."""
+    rng = np.random.default_rng(5)
+    x = np.column_stack([np.ones(200), rng.integers(0, 3, 200).astype(float)])
+    y = (rng.random(200) < 1 / (1 + np.exp(1 - x[:, 1]))).astype(float)
+    monkeypatch.setattr(casemix, "_IRLS_MAXITER", 2)
+    fitted, problems = casemix._fit_expected(y, pd.DataFrame(x))
+    ref_fitted, ref_converged, _ = _glm_reference(y, x, maxiter=2)
+    np.testing.assert_allclose(fitted, ref_fitted, rtol=1e-12)
+    assert not ref_converged
+    assert problems == ["model did not converge"]
+
+
+def test_casemix_complete_separation_matches_statsmodels():
+    """Outcome fully determined by sex: statsmodels warns, the note says separation."""
+    data = pd.DataFrame(
+        {
+            "subproject": ["a", "b"] * 10,
+            "sex": ["woman"] * 10 + ["man"] * 10,
+            "work": [True] * 10 + [False] * 10,
+        }
+    )
+    out = casemix_observed_expected(data, "work", covariates=["sex"], min_unit_n=5)
+    design = pd.get_dummies(data["sex"], drop_first=True, dtype=float)
+    x = np.column_stack([np.ones(20), design.to_numpy()])
+    ref_fitted, ref_converged, ref_separation = _glm_reference(
+        data["work"].to_numpy(float), x
+    )
+    assert ref_separation and ref_converged
+    expected = pd.Series(ref_fitted).groupby(data["subproject"]).sum()
+    np.testing.assert_allclose(out["expected"], expected.to_numpy(), rtol=1e-9)
+    assert (
+        out["warning"]
+        .eq("possible (quasi-)separation: some groups all 0 or all 1")
+        .all()
+    )
+
+
 # ------------------------------------------------------------------- paired tests
 
 
@@ -418,3 +522,46 @@ def test_wilcoxon_signed_rank_p_value_and_degenerate_cases():
     assert wilcoxon_signed_rank(change) == pytest.approx(sps.wilcoxon(nonzero).pvalue)
     assert np.isnan(wilcoxon_signed_rank([0, 0, 0, 0]))
     assert np.isnan(wilcoxon_signed_rank([3.0]))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        [1, 2, -3, 4, 5, 6, 8, -10, 11, 12],  # exact: no ties, no zeros
+        list(range(1, 51))[::-1] * np.array([1, -1] * 25),  # exact at n = 50
+        list(range(1, 52)),  # n = 51 without ties: normal approximation
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0],  # a zero, n = 13: permutation
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 0],  # a zero, n = 14: normal
+        [1, 1, -1, 2, 2, 2, -2, 3, 0, 0, 1, -3, 1],  # ties and zeros, n = 13
+        [1, 1, -1, 2, 2, 2, -2, 3, 0, 0, 1, -3, 1, 2],  # ties and zeros, n = 14
+        [0, 3],  # one non-zero value and a zero
+        [2, 2],  # all tied
+        [-1, -1, -1, -1, -1, -1, -1],  # all tied, all negative
+        [0.5, -0.5, 1.5, 0, 2.5, -2.5, 0.5],  # half steps with ties
+        [1, 2] * 25,  # n = 50 with ties: normal approximation
+        [3, -1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],  # mostly zeros, n = 15
+    ],
+)
+def test_wilcoxon_signed_rank_equals_scipy_in_each_branch(change):
+    """Exact, sign-flip and normal branches give scipy.stats.wilcoxon's p-value."""
+    ref = sps.wilcoxon(np.asarray(change, dtype=float), zero_method="wilcox").pvalue
+    assert wilcoxon_signed_rank(change) == pytest.approx(ref, rel=1e-12, abs=0)
+
+
+@pytest.mark.slow
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.integers(-4, 4), min_size=2, max_size=60)
+    | st.lists(
+        st.floats(-50, 50, allow_nan=False).map(lambda v: round(v, 1)),
+        min_size=2,
+        max_size=60,
+    )
+)
+def test_wilcoxon_signed_rank_equals_scipy_for_any_changes(change):
+    """For small-integer steps (many ties and zeros) and decimals, p equals scipy's."""
+    if all(v == 0 for v in change):
+        assert np.isnan(wilcoxon_signed_rank(change))
+        return
+    ref = sps.wilcoxon(np.asarray(change, dtype=float), zero_method="wilcox").pvalue
+    assert wilcoxon_signed_rank(change) == pytest.approx(ref, rel=1e-12, abs=0)
