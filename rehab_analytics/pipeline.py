@@ -8,6 +8,7 @@ them back with their contract dtypes.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import glob
 import json
@@ -394,7 +395,7 @@ def run_clean(
             "`rehab-analytics sample`.",
             file=str(raw),
         )
-    from rehab_analytics.validate import coerce_table, validate_table
+    from rehab_analytics.validate import coerce_table
 
     resolved = resolve_key(raw)
     sources = load_sources(raw, source_dirs)
@@ -468,14 +469,23 @@ def run_clean(
             ),
         },
     }
-    # The feedback workbooks need only the tables and the per-source report, so a
-    # forked process writes them while this one validates and writes the tables.
-    feedback = _start_feedback(out, frames, report, jobs)
-    try:
-        failures = pd.concat(
-            [validate_table(frames[k], k, registry) for k in (*_TABLES, "rejects")],
-            ignore_index=True,
-        )
+    # The feedback workbooks and the validation need only the tables in memory, so
+    # forked processes do them while this one writes the tables; the report,
+    # which holds the validation's result, is written last.
+    from rehab_analytics.feedback import write_feedback_tables
+
+    fork = worker_count(jobs) > 1 and "fork" in multiprocessing.get_all_start_methods()
+    fork_feedback = fork and len(frames["rejects"]) >= _FEEDBACK_FORK_MIN_ROWS
+    fork_validation = fork and len(frames["participants"]) >= _VALIDATE_FORK_MIN_ROWS
+    feedback = _in_background(
+        write_feedback_tables,
+        (out, frames["rejects"], report, frames["participants"]),
+        fork=fork_feedback,
+    )
+    validation = _in_background(_validate_all, (frames, registry), fork=fork_validation)
+
+    def final_report() -> dict:
+        failures = validation()
         delivered = [s for s in report_sources.values() if not s.get("not_delivered")]
         report["ok"] = (
             failures.empty
@@ -483,76 +493,78 @@ def run_clean(
             and not any(s.get("error") for s in report_sources.values())
         )
         report["validation"] = failures.to_dict("records")[:200]
-        paths = _write_outputs(out, frames, report)
-    finally:
-        written = feedback()
-    written()
+        return report
+
+    try:
+        paths = _write_outputs(out, frames, final_report)
+    except BaseException:
+        # Wait for the forked helpers (their errors are secondary to this one).
+        for pending, forked in (
+            (validation, fork_validation),
+            (feedback, fork_feedback),
+        ):
+            if forked:
+                with contextlib.suppress(BaseException):
+                    pending()
+        raise
+    # After the tables: a feedback error does not cost the clean tables.
+    feedback()
     return CleanResult(ok=report["ok"], report=report, out_dir=out, paths=paths)
 
 
-# Below this many rejects and warnings, a forked feedback writer costs more than it saves.
+# Below these sizes a forked process costs more than it saves.
 _FEEDBACK_FORK_MIN_ROWS = 2000
+_VALIDATE_FORK_MIN_ROWS = 20_000
 
 
-def _start_feedback(
-    out: Path, frames: dict[str, pd.DataFrame], report: dict, jobs: int | None
-) -> Callable[[], Callable[[], None]]:
-    """Start writing the feedback workbooks; return ``wait``.
+def _validate_all(frames: dict[str, pd.DataFrame], registry: Registry) -> pd.DataFrame:
+    from rehab_analytics.validate import validate_table
 
-    ``wait()`` blocks until the workbooks are written and returns a function that
-    re-raises whatever the writer raised (so the tables are still written first).
-    Big deliveries are written by a forked process that inherits the tables (no
-    copying); small ones, ``jobs=1`` and platforms without fork write them in this
-    process when ``wait`` is called, after the tables.
+    return pd.concat(
+        [validate_table(frames[k], k, registry) for k in (*_TABLES, "rejects")],
+        ignore_index=True,
+    )
+
+
+def _in_background(func: Callable, args: tuple, *, fork: bool) -> Callable[[], object]:
+    """Start ``func(*args)``; return ``result()``, which waits and returns its value.
+
+    With ``fork`` the call runs in a forked process that inherits ``args`` without
+    copying (only the result is sent back); ``result()`` re-raises its error.
+    Without, the call is made when ``result()`` is called, in this process.
+
+    Example:
+        >>> _in_background(max, (1, 2), fork=False)()
+        2
     """
-    from rehab_analytics.feedback import write_feedback_tables
-
-    args = (out, frames["rejects"], report, frames["participants"])
-
-    def run_here() -> Callable[[], None]:
-        write_feedback_tables(*args)
-        return lambda: None
-
-    if (
-        worker_count(jobs) < 2
-        or len(frames["rejects"]) < _FEEDBACK_FORK_MIN_ROWS
-        or "fork" not in multiprocessing.get_all_start_methods()
-    ):
-        return run_here
-    global _FEEDBACK_ARGS
-    _FEEDBACK_ARGS = args
+    if not fork:
+        return lambda: func(*args)
+    global _FORKED_CALL
+    _FORKED_CALL = (func, args)
     pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
     try:
-        future = pool.submit(_write_feedback_forked)
+        # The process is forked here, so it has its own copy of _FORKED_CALL.
+        future = pool.submit(_call_forked)
     finally:
-        _FEEDBACK_ARGS = None
+        _FORKED_CALL = None
 
-    def wait() -> Callable[[], None]:
+    def result() -> object:
         try:
-            future.result()
-        except BaseException as exc:  # re-raised after the tables are written
+            return future.result()
+        finally:
             pool.shutdown(wait=True, cancel_futures=True)
-            error = exc
 
-            def reraise() -> None:
-                raise error
-
-            return reraise
-        pool.shutdown(wait=True)
-        return lambda: None
-
-    return wait
+    return result
 
 
-# Set only while the feedback process is forked; the child reads its copy.
-_FEEDBACK_ARGS: tuple | None = None
+# Set only while a process is forked by _in_background; the child reads its copy.
+_FORKED_CALL: tuple[Callable, tuple] | None = None
 
 
-def _write_feedback_forked() -> None:
-    from rehab_analytics.feedback import write_feedback_tables
-
-    assert _FEEDBACK_ARGS is not None, "the feedback writer must be forked"
-    write_feedback_tables(*_FEEDBACK_ARGS)
+def _call_forked() -> object:
+    assert _FORKED_CALL is not None, "only a process forked by _in_background"
+    func, args = _FORKED_CALL
+    return func(*args)
 
 
 _SORT_KEYS = {
@@ -588,8 +600,10 @@ def _csv_safe(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_outputs(
-    out: Path, frames: dict[str, pd.DataFrame], report: dict
+    out: Path, frames: dict[str, pd.DataFrame], report: Callable[[], dict]
 ) -> dict[str, Path]:
+    """Write the tables, then the report ``report()`` returns (it may still be
+    waiting for the validation while the tables are written), all atomically."""
     writers: dict[str, Callable[[Path], None]] = {}
     for kind in (*_TABLES, "rejects"):
         df = frames[kind]
@@ -602,8 +616,12 @@ def _write_outputs(
     if current.is_file():
         old = current.read_bytes()
         writers["previous_report"] = lambda t: t.write_bytes(old)
-    text = json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n"
-    writers["report"] = lambda t: t.write_text(text, encoding="utf-8")
+
+    def write_report(tmp: Path) -> None:
+        text = json.dumps(report(), ensure_ascii=False, indent=2, default=str) + "\n"
+        tmp.write_text(text, encoding="utf-8")
+
+    writers["report"] = write_report
     names = {**OUTPUT_FILES, "previous_report": PREVIOUS_REPORT}
     return _write_all_atomic(out, {k: (out / names[k], w) for k, w in writers.items()})
 

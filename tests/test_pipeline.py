@@ -157,8 +157,9 @@ def test_same_input_same_bytes(tmp_path):
 
 
 def test_worker_processes_write_the_same_bytes(tmp_path, monkeypatch):
-    """Sources cleaned in worker processes give the same outputs and the same
-    per-source errors as cleaning them one after the other in this process."""
+    """Sources cleaned in worker processes (and the validation and feedback done by
+    forked processes) give the same outputs and the same per-source errors as
+    doing it all one step after the other in this process."""
     from rehab_analytics import pipeline
 
     raw, sources = _raw(tmp_path)
@@ -172,6 +173,7 @@ def test_worker_processes_write_the_same_bytes(tmp_path, monkeypatch):
     (raw / "tranemo" / "data.xlsx").write_bytes(b"")
     monkeypatch.setattr(pipeline, "_PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(pipeline, "_FEEDBACK_FORK_MIN_ROWS", 0)
+    monkeypatch.setattr(pipeline, "_VALIDATE_FORK_MIN_ROWS", 0)
     one = run_clean(raw, tmp_path / "a", source_dirs=[sources], jobs=1)
     two = run_clean(raw, tmp_path / "b", source_dirs=[sources], jobs=2)
     assert one.report["sources"] == two.report["sources"]
@@ -364,3 +366,39 @@ def test_a_failing_feedback_writer_fails_after_the_tables_are_written(
         with pytest.raises(OSError, match="disk full"):
             run_clean(raw, out, source_dirs=[sources], jobs=jobs)
         assert len(load(out).participants) == 2
+
+
+def test_a_validation_failure_found_by_the_forked_validator_is_reported(
+    tmp_path, monkeypatch
+):
+    """Validation in a forked process reports failures exactly like in-process."""
+    from rehab_analytics import pipeline, validate
+
+    raw, sources = _raw(tmp_path)
+    original = validate.validate_table
+
+    def strict(df, kind, registry):
+        found = original(df, kind, registry)
+        if kind == "participants":
+            extra = pd.DataFrame(
+                [["participants", "x", "planted", "", "", "planted failure"]],
+                columns=list(validate.FAILURE_COLUMNS),
+            ).astype("string")
+            found = pd.concat([found, extra], ignore_index=True)
+        return found
+
+    monkeypatch.setattr(validate, "validate_table", strict)
+    monkeypatch.setattr(pipeline, "_VALIDATE_FORK_MIN_ROWS", 0)
+    results = [
+        run_clean(raw, tmp_path / f"out{jobs}", source_dirs=[sources], jobs=jobs)
+        for jobs in (1, 2)
+    ]
+    for result in results:
+        assert not result.ok
+        assert [f["message"] for f in result.report["validation"]] == [
+            "planted failure"
+        ]
+    saved = json.loads((tmp_path / "out2" / "cleaning_report.json").read_text())
+    assert (
+        saved["ok"] is False and saved["validation"] == results[0].report["validation"]
+    )
