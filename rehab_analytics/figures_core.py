@@ -9,6 +9,7 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -362,7 +363,11 @@ def publish(out: Any, item: Chart | Table | str, *, show_table: bool = False) ->
     lang = getattr(out, "lang", item.lang)
     out.table(labelled(item.table, lang, item.fields), item.name, title=item.title)
     if isinstance(item, Chart):
-        out.figure(item.figure, item.name, title=item.title, notes=item.notes)
+        saved = out.figure(item.figure, item.name, title=item.title, notes=item.notes)
+        # The report shows the slide's own PNG (sharp on high-resolution screens):
+        # the chart is rendered once, not again at screen resolution.
+        if isinstance(saved, Path) and saved.suffix == ".png" and saved.is_file():
+            item._png = saved.read_bytes()
         item.png()
         plt.close(item.figure)
         if show_table:

@@ -137,6 +137,8 @@ def test_publish_writes_table_figure_and_takeaway(tmp_path, sample):
     shown = figures.publish(out, chart)
     assert shown is chart and "<img" in chart._repr_html_()
     reg = report.published(tmp_path, "subproject_report_dino")
+    # Rendered once: the report shows the slide PNG itself.
+    assert chart.png() == (tmp_path / reg["figures"][0]["file"]).read_bytes()
     assert reg["figures"][0]["title"] == chart.title
     assert reg["figures"][0]["notes"] == chart.notes
     stored = pd.read_parquet(tmp_path / reg["tables"][0]["file"])
