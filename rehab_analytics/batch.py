@@ -34,6 +34,8 @@ from rehab_analytics.batch_plan import (  # noqa: F401  (re-exported)
     _hash,
     _input_tables,
     _known_subprojects,
+    _last_seconds,
+    _longest_first,
     _plan,
     _previous,
     _reuse,
@@ -320,6 +322,7 @@ def run_batch(
             hits.append(hit)
             show(result)
     todo = [j for j in planned if j.name not in reused]
+    todo = _longest_first(todo, _last_seconds(reports_root, run_dir))
     if todo:
         _check_kernel()
     ran = {r.name: r for r in _execute(todo, run_dir, jobs, show)}

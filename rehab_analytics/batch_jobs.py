@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -93,6 +94,9 @@ def _worker_init() -> None:
     for name in _SECRET_ENV:
         os.environ.pop(name, None)
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    # papermill → nbformat → jsonschema imports rfc3987_syntax, which builds an
+    # IRI grammar for a second at import; notebooks never use IRI formats.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 def _run_job(spec: dict[str, Any]) -> dict[str, Any]:

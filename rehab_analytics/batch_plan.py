@@ -203,6 +203,42 @@ def _previous(
     return found
 
 
+def _last_seconds(reports_root: Path, current: Path) -> dict[str, float]:
+    """Job name → seconds it took when it last ran (newest earlier run first)."""
+    seconds: dict[str, float] = {}
+    if not reports_root.is_dir():
+        return seconds
+    runs = sorted(
+        (p for p in reports_root.iterdir() if p.is_dir() and p != current),
+        reverse=True,
+    )
+    for run in runs[:20]:
+        try:
+            manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for entry in manifest.get("jobs", []):
+            took = entry.get("seconds") or 0
+            if entry.get("status") == "ok" and took > 0 and entry.get("name"):
+                seconds.setdefault(entry["name"], float(took))
+    return seconds
+
+
+def _longest_first(todo: Sequence[_Job], seconds: Mapping[str, float]) -> list[_Job]:
+    """Order jobs so the longest start first (by their last run; new ones first).
+
+    With parallel kernels a long notebook started last leaves the other cores
+    idle at the end; the order does not change any output.
+
+    Example:
+        >>> jobs = [_Job(n, Path(n), {}) for n in ("dq", "sub", "new")]
+        >>> [j.name for j in _longest_first(jobs, {"dq": 3.0, "sub": 8.0})]
+        ['new', 'sub', 'dq']
+    """
+    longest = max(seconds.values(), default=0.0)
+    return sorted(todo, key=lambda j: -seconds.get(j.name, longest + 1))
+
+
 def _link_or_copy(src: Path, dst: Path) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
     # Via a temporary name: never write through an existing (maybe shared) inode.

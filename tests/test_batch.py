@@ -692,3 +692,27 @@ def test_changed_input_or_notebook_reruns_only_affected_jobs(
     )
     batch.run_batch(changed, notebooks_dir=notebooks, progress=False)
     assert ran == ["data_quality", "subproject_a", "subproject_b", "comparison_report"]
+
+
+def test_longest_jobs_start_first_by_their_last_run(tmp_path):
+    """Jobs are ordered by the seconds they took last time, new jobs first."""
+    from rehab_analytics.batch_jobs import _Job
+    from rehab_analytics.batch_plan import _last_seconds, _longest_first
+
+    root = tmp_path / "reports"
+    for run, seconds in (("20260101T000000-a", {"dq": 9.0}), ("20260102T000000-b", {
+        "dq": 3.0, "sub": 8.0, "comparison": 6.0, "reused": 0.0})):  # fmt: skip
+        (root / run).mkdir(parents=True)
+        jobs = [
+            {"name": n, "seconds": s, "status": "ok" if s else "skipped (unchanged)"}
+            for n, s in seconds.items()
+        ]
+        (root / run / "manifest.json").write_text(json.dumps({"jobs": jobs}))
+    current = root / "20260103T000000-c"
+    current.mkdir()
+    seconds = _last_seconds(root, current)
+    assert seconds == {"dq": 3.0, "sub": 8.0, "comparison": 6.0}
+    todo = [_Job(n, tmp_path / f"{n}.ipynb", {}) for n in
+            ("dq", "sub", "comparison", "reused", "new")]  # fmt: skip
+    assert [j.name for j in _longest_first(todo, seconds)] == [
+        "reused", "new", "sub", "comparison", "dq"]  # fmt: skip
