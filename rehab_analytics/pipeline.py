@@ -469,23 +469,23 @@ def run_clean(
             ),
         },
     }
-    # The feedback workbooks and the validation need only the tables in memory, so
-    # forked processes do them while this one writes the tables; the report,
-    # which holds the validation's result, is written last.
+    # The feedback workbooks need only the tables in memory, so a forked process
+    # writes them while this one writes the tables; the report, which holds the
+    # validation's result, is written last. (Validating in a forked process too
+    # was measured: the fork costs more CPU than it frees on two cores.)
     from rehab_analytics.feedback import write_feedback_tables
 
     fork = worker_count(jobs) > 1 and "fork" in multiprocessing.get_all_start_methods()
     fork_feedback = fork and len(frames["rejects"]) >= _FEEDBACK_FORK_MIN_ROWS
-    fork_validation = fork and len(frames["participants"]) >= _VALIDATE_FORK_MIN_ROWS
     feedback = _in_background(
-        write_feedback_tables,
+        # One process: more workbook writers than cores only add fork overhead.
+        functools.partial(write_feedback_tables, parallel=False),
         (out, frames["rejects"], report, frames["participants"]),
         fork=fork_feedback,
     )
-    validation = _in_background(_validate_all, (frames, registry), fork=fork_validation)
 
     def final_report() -> dict:
-        failures = validation()
+        failures = _validate_all(frames, registry)
         delivered = [s for s in report_sources.values() if not s.get("not_delivered")]
         report["ok"] = (
             failures.empty
@@ -498,23 +498,17 @@ def run_clean(
     try:
         paths = _write_outputs(out, frames, final_report)
     except BaseException:
-        # Wait for the forked helpers (their errors are secondary to this one).
-        for pending, forked in (
-            (validation, fork_validation),
-            (feedback, fork_feedback),
-        ):
-            if forked:
-                with contextlib.suppress(BaseException):
-                    pending()
+        if fork_feedback:  # wait for it; its error is secondary to this one
+            with contextlib.suppress(BaseException):
+                feedback()
         raise
     # After the tables: a feedback error does not cost the clean tables.
     feedback()
     return CleanResult(ok=report["ok"], report=report, out_dir=out, paths=paths)
 
 
-# Below these sizes a forked process costs more than it saves.
+# Below this many rejects and warnings, a forked feedback writer costs more than it saves.
 _FEEDBACK_FORK_MIN_ROWS = 2000
-_VALIDATE_FORK_MIN_ROWS = 20_000
 
 
 def _validate_all(frames: dict[str, pd.DataFrame], registry: Registry) -> pd.DataFrame:
