@@ -15,6 +15,7 @@ planned and reused in :mod:`~rehab_analytics.batch_plan` and run in
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import sys
@@ -25,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from rehab_analytics import __version__, report
+from rehab_analytics.background import can_fork, in_background
 from rehab_analytics.batch_jobs import _DONE, JobResult, _execute, _Job, _with_retry  # noqa: F401  (re-exported)
 from rehab_analytics.batch_plan import (  # noqa: F401  (re-exported)
     _REQUIRED_TABLES,
@@ -131,6 +133,7 @@ def _assemble(
     results: list[JobResult],
     lang: str,
     reused: Mapping[str, Path] | None = None,
+    parallel: bool = False,
 ) -> tuple[dict[str, Path], list[str]]:
     outputs: dict[str, Path] = {}
     errors: list[str] = []
@@ -144,12 +147,22 @@ def _assemble(
     regs = {j.name: report.published(run_dir, j.name) for j in done}
     tables = [{**t, "job": name} for name, reg in regs.items() for t in reg["tables"]]
     figures = [{**f, "job": name} for name, reg in regs.items() for f in reg["figures"]]
-    for name, write, items in (
-        ("tables.xlsx", report.write_tables_xlsx, tables),
-        ("deck.pptx", report.write_deck, figures),
-    ):
+    # With more than one job the workbook is written by a forked process while
+    # the deck is built here: both are pure Python, a few seconds each.
+    pending = {
+        name: in_background(
+            functools.partial(write, lang=lang),
+            (run_dir, items, run_dir / name),
+            fork=parallel and can_fork(),
+        )
+        for name, write, items in (
+            ("tables.xlsx", report.write_tables_xlsx, tables),
+            ("deck.pptx", report.write_deck, figures),
+        )
+    }
+    for name, result in pending.items():
         try:
-            outputs[name] = write(run_dir, items, run_dir / name, lang=lang)
+            outputs[name] = result()  # type: ignore[assignment]
         except Exception as exc:  # keep the run and its manifest; report the failure
             errors.append(f"{name} could not be written: {type(exc).__name__}: {exc}")
     return outputs, errors
@@ -328,7 +341,7 @@ def run_batch(
     ran = {r.name: r for r in _execute(todo, run_dir, jobs, show)}
     results = [reused.get(j.name) or ran[j.name] for j in planned]
     whole = None if todo else _reuse_run_outputs(planned, hits, run_dir)
-    outputs, errors = _assemble(run_dir, results, lang, whole)
+    outputs, errors = _assemble(run_dir, results, lang, whole, parallel=jobs > 1)
     result = BatchResult(
         run_dir, results, outputs, errors, time.perf_counter() - started
     )

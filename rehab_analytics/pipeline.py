@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from rehab_analytics import __version__, contract
+from rehab_analytics.background import can_fork, in_background
 from rehab_analytics.config import settings, worker_count
 from rehab_analytics.errors import InputFileError, RehabAnalyticsError
 from rehab_analytics.identity import resolve_key
@@ -475,9 +476,9 @@ def run_clean(
     # was measured: the fork costs more CPU than it frees on two cores.)
     from rehab_analytics.feedback import write_feedback_tables
 
-    fork = worker_count(jobs) > 1 and "fork" in multiprocessing.get_all_start_methods()
+    fork = worker_count(jobs) > 1 and can_fork()
     fork_feedback = fork and len(frames["rejects"]) >= _FEEDBACK_FORK_MIN_ROWS
-    feedback = _in_background(
+    feedback = in_background(
         # One process: more workbook writers than cores only add fork overhead.
         functools.partial(write_feedback_tables, parallel=False),
         (out, frames["rejects"], report, frames["participants"]),
@@ -518,47 +519,6 @@ def _validate_all(frames: dict[str, pd.DataFrame], registry: Registry) -> pd.Dat
         [validate_table(frames[k], k, registry) for k in (*_TABLES, "rejects")],
         ignore_index=True,
     )
-
-
-def _in_background(func: Callable, args: tuple, *, fork: bool) -> Callable[[], object]:
-    """Start ``func(*args)``; return ``result()``, which waits and returns its value.
-
-    With ``fork`` the call runs in a forked process that inherits ``args`` without
-    copying (only the result is sent back); ``result()`` re-raises its error.
-    Without, the call is made when ``result()`` is called, in this process.
-
-    Example:
-        >>> _in_background(max, (1, 2), fork=False)()
-        2
-    """
-    if not fork:
-        return lambda: func(*args)
-    global _FORKED_CALL
-    _FORKED_CALL = (func, args)
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-    try:
-        # The process is forked here, so it has its own copy of _FORKED_CALL.
-        future = pool.submit(_call_forked)
-    finally:
-        _FORKED_CALL = None
-
-    def result() -> object:
-        try:
-            return future.result()
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-    return result
-
-
-# Set only while a process is forked by _in_background; the child reads its copy.
-_FORKED_CALL: tuple[Callable, tuple] | None = None
-
-
-def _call_forked() -> object:
-    assert _FORKED_CALL is not None, "only a process forked by _in_background"
-    func, args = _FORKED_CALL
-    return func(*args)
 
 
 _SORT_KEYS = {
