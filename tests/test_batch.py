@@ -718,3 +718,17 @@ def test_longest_jobs_start_first_by_their_last_run(tmp_path):
             ("dq", "sub", "comparison", "reused", "new")]  # fmt: skip
     assert [j.name for j in _longest_first(todo, seconds)] == [
         "reused", "new", "sub", "comparison", "dq"]  # fmt: skip
+
+
+def test_batch_workers_give_kernels_one_thread_unless_told_otherwise(monkeypatch):
+    """Kernels inherit one BLAS/OpenMP/Arrow thread each; a user's setting stays."""
+    import os
+
+    from rehab_analytics import batch_jobs
+
+    env = {"OPENBLAS_NUM_THREADS": "4", "RA_PSEUDONYM_KEY": "secret"}
+    monkeypatch.setattr(os, "environ", env)
+    batch_jobs._worker_init()
+    assert env["OMP_NUM_THREADS"] == env["MKL_NUM_THREADS"] == "1"
+    assert env["OPENBLAS_NUM_THREADS"] == "4"
+    assert "RA_PSEUDONYM_KEY" not in env
