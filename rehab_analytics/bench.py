@@ -12,8 +12,7 @@ noise hits every contender alike, the median of ``--repeats`` runs of:
 - the ``rehab-analytics clean`` command in a fresh process as a user runs it, and
   the plain parse in a fresh process, for wall times including interpreter start
   and imports; the clean's peak memory is the summed PSS of the command and
-  its worker processes, polled every 20 ms (``os.wait4``'s ``ru_maxrss``, the
-  largest single process, is kept beside it);
+  its worker processes, polled every 20 ms;
 - the report batch (``rehab-analytics reports --force``) with ``--jobs 1`` and with
   ``--jobs <cores>``, a re-run with nothing changed, and the same notebooks' code
   cells executed in this process (parameters taken from the batch's manifest).
@@ -760,13 +759,14 @@ class _MemoryWatch:
 
 def _run_child(
     args: Sequence[str], log_file: Path, memory: list[dict[str, float]] | None = None
-) -> float:
-    """Run a command to completion; return its peak RSS in MiB (raises on failure).
+) -> None:
+    """Run a command to completion (raises on failure).
 
-    The returned figure is the kernel's ``ru_maxrss`` for the child (the largest
-    single process). With ``memory``, a dict is appended with that figure and the
-    peaks of the whole process tree (worker processes included) polled every 20 ms:
-    ``tree_pss_mib`` and ``tree_rss_mib``.
+    With ``memory``, the peaks of the command's whole process tree (worker
+    processes included), polled every 20 ms, are appended: ``tree_pss_mib`` and
+    ``tree_rss_mib``. The kernel's ``ru_maxrss`` is not used: Linux keeps the
+    peak from before ``exec``, when the child was still a copy of this (big)
+    process, so a 150 MiB command can report 800 MiB.
     """
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "wb") as fh:
@@ -774,27 +774,21 @@ def _run_child(
             list(args), stdout=fh, stderr=subprocess.STDOUT, env=_child_env()
         )
         watch = _MemoryWatch(proc.pid) if memory is not None else None
-        # wait4 gives this child's own rusage: its ru_maxrss is the peak RSS (KiB on Linux).
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            proc.wait()
         finally:
             if watch is not None:
                 watch.stop()
-        proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         tail = log_file.read_text(errors="replace")[-2000:]
         raise RuntimeError(f"{' '.join(args)} failed (exit {proc.returncode}):\n{tail}")
-    divisor = 2**20 if sys.platform == "darwin" else 2**10
-    peak = usage.ru_maxrss / divisor
     if memory is not None and watch is not None:
         memory.append(
             {
-                "max_process_rss_mib": round(peak, 1),
                 "tree_pss_mib": round(watch.peak_pss / 1024, 1),
                 "tree_rss_mib": round(watch.peak_rss / 1024, 1),
             }
         )
-    return peak
 
 
 # ----------------------------------------------------------------- notebooks in-process
@@ -918,18 +912,15 @@ def run_bench(
             os.environ["RA_PSEUDONYM_KEY"] = previous_key
 
     processed = out / f"processed-{participants}-{seed}"
-    rss: list[float] = []
     memory: list[dict[str, float]] = []
     log(f"Timing fresh processes: `rehab-analytics clean`, plain parse × {repeats} …")
     timings.update(
         interleave(
             {
-                "clean_cli": lambda: rss.append(
-                    _run_child(
-                        [*_cli(), "clean", "--raw", str(raw), "--out", str(processed)],
-                        out / "logs" / "clean.log",
-                        memory,
-                    )
+                "clean_cli": lambda: _run_child(
+                    [*_cli(), "clean", "--raw", str(raw), "--out", str(processed)],
+                    out / "logs" / "clean.log",
+                    memory,
                 ),
                 "parse_cli": lambda: _run_child(
                     [
@@ -984,8 +975,8 @@ def run_bench(
         "peak_rss_method": (
             "peak over the runs of the summed PSS of `rehab-analytics clean` and all "
             "its worker processes, polled every 20 ms (tree_rss_mib counts pages "
-            "shared by forked workers once per process; max_process_rss_mib is "
-            "os.wait4 ru_maxrss, the largest single process)"
+            "shared by forked workers once per process; os.wait4's ru_maxrss is "
+            "not used: on Linux it keeps the pre-exec peak of the forked bench)"
         ),
         "peak_rss_runs_mib": memory,
         "naive_seconds_by_format": naive_by_format,

@@ -234,13 +234,10 @@ def test_memory_of_a_process_tree_counts_the_workers(tmp_path):
         "os.wait()\n"
     )
     memory: list[dict[str, float]] = []
-    peak = bench._run_child(
-        [sys.executable, "-c", code], tmp_path / "child.log", memory
-    )
+    bench._run_child([sys.executable, "-c", code], tmp_path / "child.log", memory)
     [m] = memory
-    assert m["max_process_rss_mib"] == pytest.approx(peak, abs=0.1)
     # Two processes with 80 MiB of their own each (plus the parent's 80 MiB
-    # shared copy-on-write with the child): the tree holds well over one of them.
-    assert m["tree_pss_mib"] > 150
+    # shared copy-on-write with the child): the tree holds well over one of them,
+    # and far less than the test process that started it.
+    assert 150 < m["tree_pss_mib"] < 600
     assert m["tree_rss_mib"] >= m["tree_pss_mib"]
-    assert peak < m["tree_rss_mib"]
