@@ -351,6 +351,13 @@ def _source_report(
     }
 
 
+def _load_validation() -> None:
+    """Import the schema library and register its pandas checks."""
+    from rehab_analytics.validate import warm_up
+
+    warm_up()
+
+
 def run_clean(
     raw_dir: str | Path | None = None,
     out_dir: str | Path | None = None,
@@ -396,8 +403,6 @@ def run_clean(
             "`rehab-analytics sample`.",
             file=str(raw),
         )
-    from rehab_analytics.validate import coerce_table
-
     resolved = resolve_key(raw)
     sources = load_sources(raw, source_dirs)
     registry = build_registry(sources)
@@ -408,7 +413,13 @@ def run_clean(
     report_sources: dict[str, dict] = {}
     work = [s for s in sources if s.tables]
     args = (raw, registry, vocabularies, resolved.key, max_year)
+    validation_loaded = False
     for source, outcome in _clean_sources(work, args, jobs):
+        if not validation_loaded:
+            # Importing pandera and its first validation cost about 0.35 s in a
+            # fresh process: done once the workers have forked, it overlaps them.
+            _load_validation()
+            validation_loaded = True
         try:
             tables, info = outcome()
         except AccountingError:
@@ -438,6 +449,8 @@ def run_clean(
             collected[kind].extend(t.rows for t in ts)
         collected["rejects"].append(problems_df)
         report_sources[source.name] = _source_report(source, raw, info, problems_df)
+
+    from rehab_analytics.validate import coerce_table
 
     frames = {}
     for kind in (*_TABLES, "rejects"):
