@@ -1,19 +1,20 @@
 """rehab-analytics: clean, pseudonymise and compare the six subprojects' outcome data.
 
-The pipeline has one module per stage: ``read`` → ``clean`` → ``validate`` →
-``measures`` → ``plots`` → ``report``. Notebooks call :func:`load` to get the
-processed tables.
+The raw side (``sources`` → ``ingest`` → ``clean``) writes the processed tables;
+:func:`load` reads them back. The analysis side works on those tables:
+``measures`` computes, ``disclosure`` suppresses, ``stats`` compares, ``plots``
+draws, ``narrative`` words, ``figures`` ties them into report recipes, and
+``report`` publishes (HTML, ``tables.xlsx``, the deck).
+
+Example:
+    >>> import rehab_analytics as ra
+    >>> sorted(ra.__all__)[:3]
+    ['__version__', 'load', 'processed']
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from rehab_analytics._version import __version__
+from rehab_analytics.processed import load
 
-__all__ = ["__version__", "load"]
-
-
-def load(processed_dir=None, *, lang: str = "sv"):
-    """Load the processed tables (see :func:`rehab_analytics.pipeline.load`)."""
-    from rehab_analytics.pipeline import load as _load
-
-    return _load(processed_dir, lang=lang)
+__all__ = ["__version__", "load", "processed"]

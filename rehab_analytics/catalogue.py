@@ -178,7 +178,7 @@ def _registry_names(field: str, registry: object | None) -> dict[str, str]:
     """Names from the organisation registry (Swedish only) for added organisations."""
     if registry is None:
         from rehab_analytics.errors import RehabAnalyticsError
-        from rehab_analytics.sources import build_registry, load_sources
+        from rehab_analytics.sources.model import build_registry, load_sources
 
         try:
             registry = build_registry(load_sources())

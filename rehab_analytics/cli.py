@@ -10,14 +10,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from rehab_analytics import __version__
+from rehab_analytics._version import __version__
 from rehab_analytics.errors import RehabAnalyticsError
 
 __all__ = ["main", "build_parser"]
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from rehab_analytics.sample import write_sample
+    from rehab_analytics.sample.deliveries import write_sample
 
     result = write_sample(
         Path(args.out), participants=args.participants, seed=args.seed
@@ -27,7 +27,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _cmd_clean(args: argparse.Namespace) -> int:
-    from rehab_analytics.pipeline import run_clean
+    from rehab_analytics.clean.run import run_clean
 
     result = run_clean(raw_dir=args.raw, out_dir=args.out, jobs=args.jobs)
     print(result.summary())
@@ -51,7 +51,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_reports(args: argparse.Namespace) -> int:
-    from rehab_analytics.batch import run_batch
+    from rehab_analytics.batch.run import run_batch
 
     result = run_batch(
         processed_dir=args.processed,
@@ -67,7 +67,7 @@ def _cmd_reports(args: argparse.Namespace) -> int:
 
 
 def _cmd_gallery(args: argparse.Namespace) -> int:
-    from rehab_analytics.slides import write_gallery
+    from rehab_analytics.report.deck import write_gallery
 
     paths = write_gallery(out_dir=Path(args.out), processed_dir=args.processed)
     print(f"Wrote {len(paths)} charts to {args.out}")
@@ -75,7 +75,7 @@ def _cmd_gallery(args: argparse.Namespace) -> int:
 
 
 def _cmd_template(args: argparse.Namespace) -> int:
-    from rehab_analytics.intake import write_template
+    from rehab_analytics.intake.inspect import write_template
 
     path = write_template(Path(args.out), lang=args.lang, forbund=args.forbund)
     print(f"Wrote the reporting template to {path}")
@@ -83,7 +83,7 @@ def _cmd_template(args: argparse.Namespace) -> int:
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
-    from rehab_analytics.intake import inspect_file
+    from rehab_analytics.intake.inspect import inspect_file
 
     report = inspect_file(
         Path(args.file), sheet=args.sheet, write_description=args.write_description

@@ -14,7 +14,7 @@ from rehab_analytics.errors import ConfigError
 __all__ = ["Settings", "settings", "worker_count", "PACKAGE_DIR", "BUILTIN_SOURCES_DIR"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-BUILTIN_SOURCES_DIR = PACKAGE_DIR / "sources"
+BUILTIN_SOURCES_DIR = PACKAGE_DIR / "sources" / "builtin"
 CONFIG_DIR = PACKAGE_DIR / "config"
 
 

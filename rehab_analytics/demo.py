@@ -72,9 +72,10 @@ def run_demo(
         >>> run_demo("data/raw", "data/processed")  # doctest: +SKIP
         0
     """
-    from rehab_analytics.batch import NOTEBOOKS_DIR, run_batch
-    from rehab_analytics.pipeline import OUTPUT_FILES, run_clean
-    from rehab_analytics.sample import write_sample
+    from rehab_analytics.batch.run import NOTEBOOKS_DIR, run_batch
+    from rehab_analytics.clean.run import run_clean
+    from rehab_analytics.processed import OUTPUT_FILES
+    from rehab_analytics.sample.deliveries import write_sample
 
     raw, out = Path(raw_dir), Path(out_dir)
     state = raw_state(raw)

@@ -20,8 +20,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rehab_analytics.pipeline import OUTPUT_FILES, PREVIOUS_REPORT, load, run_clean
-from rehab_analytics.sample import write_sample
+from rehab_analytics.clean.run import run_clean
+from rehab_analytics.processed import OUTPUT_FILES, PREVIOUS_REPORT, load
+from rehab_analytics.sample.deliveries import write_sample
 
 KEY = "atomic-test-key-" + "k" * 32
 pytestmark = [
@@ -36,7 +37,7 @@ CHILD = textwrap.dedent(
     import sys, time
     from pathlib import Path
     import pandas as pd
-    import rehab_analytics.clean as clean
+    import rehab_analytics.clean.table as clean
     from rehab_analytics import cli
 
     marker, where, nth, raw, out = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]

@@ -11,7 +11,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-from rehab_analytics import batch, report
+from rehab_analytics import report
+from rehab_analytics.batch import run as batch
 from rehab_analytics.errors import InputFileError, ParameterError
 
 KEY = "k" * 48
@@ -222,7 +223,7 @@ def test_run_outputs_are_linked_only_when_all_jobs_come_from_one_matching_run(
     tmp_path,
 ):
     """xlsx and deck are reused only from one clean run with exactly the same jobs."""
-    from rehab_analytics.batch_plan import _reuse_run_outputs
+    from rehab_analytics.batch.plan import _reuse_run_outputs
 
     jobs = [batch._Job(n, Path(f"{n}.ipynb"), {}, f"fp-{n}") for n in ("a", "b")]
     old, other = tmp_path / "old", tmp_path / "other"
@@ -371,7 +372,7 @@ def test_suppressed_table_reaches_xlsx_as_numbers_and_markers(tmp_path):
 
 def test_required_tables_are_the_ones_pipeline_load_reads():
     """The batch checks for exactly the tables pipeline.load() needs."""
-    from rehab_analytics.pipeline import OUTPUT_FILES
+    from rehab_analytics.processed import OUTPUT_FILES
 
     wanted = {
         OUTPUT_FILES[k]
@@ -698,8 +699,8 @@ def test_changed_input_or_notebook_reruns_only_affected_jobs(
 
 def test_longest_jobs_start_first_by_their_last_run(tmp_path):
     """Jobs are ordered by the seconds they took last time, new jobs first."""
-    from rehab_analytics.batch_jobs import _Job
-    from rehab_analytics.batch_plan import _last_seconds, _longest_first
+    from rehab_analytics.batch.jobs import _Job
+    from rehab_analytics.batch.plan import _last_seconds, _longest_first
 
     root = tmp_path / "reports"
     for run, seconds in (("20260101T000000-a", {"dq": 9.0}), ("20260102T000000-b", {
@@ -724,7 +725,7 @@ def test_batch_workers_give_kernels_one_thread_unless_told_otherwise(monkeypatch
     """Kernels inherit one BLAS/OpenMP/Arrow thread each; a user's setting stays."""
     import os
 
-    from rehab_analytics import batch_jobs
+    from rehab_analytics.batch import jobs as batch_jobs
 
     env = {"OPENBLAS_NUM_THREADS": "4", "RA_PSEUDONYM_KEY": "secret"}
     monkeypatch.setattr(os, "environ", env)

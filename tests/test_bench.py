@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rehab_analytics import bench
-from rehab_analytics.bench import (
+from rehab_analytics.bench import core as bench
+from rehab_analytics.bench.core import (
     TARGETS,
     Target,
     bench_record,

@@ -9,7 +9,7 @@ import pytest
 
 from rehab_analytics import catalogue, contract
 from rehab_analytics.config import CONFIG_DIR
-from rehab_analytics.sources import Organisation, Registry
+from rehab_analytics.sources.model import Organisation, Registry
 
 NBSP = "\u00a0"
 
@@ -154,7 +154,7 @@ def test_format_share_and_int():
 
 def test_tables_labels_hook_uses_the_catalogue():
     """pipeline.Tables.labels gives catalogue labels in the table's language."""
-    from rehab_analytics.pipeline import Tables
+    from rehab_analytics.processed import Tables
 
     empty = pd.DataFrame()
     tables = Tables(empty, empty, empty, empty, {}, lang="en")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from rehab_analytics import demo, pipeline
+from rehab_analytics import demo
+from rehab_analytics.clean import run as pipeline
 from rehab_analytics.identity import SAMPLE_MARKER
 
 

@@ -8,7 +8,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from rehab_analytics import contract, feedback
+from rehab_analytics import contract
+from rehab_analytics.clean import feedback as feedback
 from rehab_analytics.errors import InputFileError
 
 DANGEROUS = ["=1+1", "+46 31 123", "-2+3", "@SUM(A1:A2)", "\t=cmd", "\r=cmd"]
@@ -202,8 +203,8 @@ def test_write_feedback_needs_clean_outputs(tmp_path):
 @pytest.mark.slow
 def test_feedback_after_clean_matches_rejects(tmp_path, monkeypatch):
     """After a clean of the sample, each workbook lists its source's rejects row for row."""
-    from rehab_analytics.pipeline import run_clean
-    from rehab_analytics.sample import write_sample
+    from rehab_analytics.clean.run import run_clean
+    from rehab_analytics.sample.deliveries import write_sample
 
     monkeypatch.setenv("RA_PSEUDONYM_KEY", "k" * 40)
     raw, out = tmp_path / "raw", tmp_path / "out"

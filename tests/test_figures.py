@@ -9,8 +9,8 @@ import pytest
 from matplotlib.figure import Figure
 
 from rehab_analytics import disclosure, figures, report
-from rehab_analytics import figures_tables as ft
-from rehab_analytics.sample import generate
+from rehab_analytics import tables as ft
+from rehab_analytics.sample.deliveries import generate
 
 UNIT = "unga_vuxna"
 

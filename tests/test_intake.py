@@ -9,9 +9,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from rehab_analytics import catalogue, intake, template
+from rehab_analytics import catalogue
+from rehab_analytics.intake import inspect as intake
+from rehab_analytics.template import write as template
 from rehab_analytics.errors import InputFileError, SourceDescriptionError
-from rehab_analytics.sources import Band, load_vocabularies, normalise_label
+from rehab_analytics.sources.model import Band, load_vocabularies, normalise_label
 
 KEY = "k" * 40
 SHEETS = {
@@ -251,7 +253,7 @@ def test_template_description_needs_a_forbund(tmp_path):
 
 def test_find_templates_skips_claimed_and_unmarked(tmp_path):
     """Only marked workbooks that no description claims get the profile."""
-    from rehab_analytics.sources import load_sources
+    from rehab_analytics.sources.model import load_sources
 
     raw = tmp_path / "raw"
     template.write_template(raw / "inbox" / "mall.xlsx", forbund="centrum")
@@ -289,7 +291,8 @@ def test_filled_template_cleans_without_description(
     tmp_path, monkeypatch, lang, forbund
 ):
     """A filled-in template in either language is cleaned with no description at all."""
-    from rehab_analytics.pipeline import load, run_clean
+    from rehab_analytics.clean.run import run_clean
+    from rehab_analytics.processed import load
 
     monkeypatch.setenv("RA_PSEUDONYM_KEY", KEY)
     raw = tmp_path / "raw"
@@ -396,8 +399,9 @@ SOURCES = ("nordost", "centrum", "hisingen", "vaster", "insjoriket", "alv_och_ku
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory):
     """The sample data and its clean with the shipped descriptions."""
-    from rehab_analytics.pipeline import load, run_clean
-    from rehab_analytics.sample import write_sample
+    from rehab_analytics.clean.run import run_clean
+    from rehab_analytics.processed import load
+    from rehab_analytics.sample.deliveries import write_sample
 
     root = tmp_path_factory.mktemp("inspect")
     mp = pytest.MonkeyPatch()
@@ -427,7 +431,8 @@ def test_inspect_draft_cleans_sample_like_shipped(sample_run, name, monkeypatch)
     import shutil
 
     from rehab_analytics.config import BUILTIN_SOURCES_DIR
-    from rehab_analytics.pipeline import load, run_clean
+    from rehab_analytics.clean.run import run_clean
+    from rehab_analytics.processed import load
 
     monkeypatch.setenv("RA_PSEUDONYM_KEY", KEY)
     root, base = sample_run

@@ -8,7 +8,8 @@ import pandas.testing as pdt
 import pytest
 from statsmodels.duration.survfunc import SurvfuncRight
 
-from rehab_analytics import contract, measures, measures_time, stats
+from rehab_analytics import contract, measures, stats
+from rehab_analytics.measures import time as measures_time
 from rehab_analytics.errors import AnalysisInputError, RehabAnalyticsError
 
 # One row per episode: id, key, subproject, sex, age, education, start, end,

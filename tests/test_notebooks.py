@@ -10,7 +10,7 @@ import nbformat
 import papermill as pm
 import pytest
 
-from rehab_analytics import batch
+from rehab_analytics.batch import run as batch
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(
@@ -118,8 +118,8 @@ def test_report_notebooks_declare_the_batch_parameters(path):
 @pytest.mark.xdist_group("kernels")
 def test_exploration_notebook_runs_on_sample_data(tmp_path):
     """The analysts' notebook runs top to bottom on freshly cleaned sample data."""
-    from rehab_analytics.pipeline import run_clean
-    from rehab_analytics.sample import write_sample
+    from rehab_analytics.clean.run import run_clean
+    from rehab_analytics.sample.deliveries import write_sample
 
     write_sample(tmp_path / "raw", participants=120, seed=7)
     assert run_clean(tmp_path / "raw", tmp_path / "processed").ok

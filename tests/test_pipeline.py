@@ -1,4 +1,4 @@
-"""Tests for rehab_analytics.pipeline: run_clean end to end, outputs, report, load."""
+"""Tests for rehab_analytics.clean.run: run_clean end to end, outputs, report, load."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from rehab_analytics.errors import (
     SourceDescriptionError,
 )
 from rehab_analytics.identity import find_personnummer_like, pseudonymise, resolve_key
-from rehab_analytics.pipeline import OUTPUT_FILES, load, run_clean, write_atomic
+from rehab_analytics.clean.run import run_clean, write_atomic
+from rehab_analytics.processed import OUTPUT_FILES, load
 
 KEY = "pipeline-test-key-" + "k" * 32
 SEVENTH = """
@@ -160,7 +161,7 @@ def test_worker_processes_write_the_same_bytes(tmp_path, monkeypatch):
     """Sources cleaned in worker processes (and the feedback written by a forked
     process) give the same outputs and the same per-source errors as doing it all
     one step after the other in this process."""
-    from rehab_analytics import pipeline
+    from rehab_analytics.clean import run as pipeline
 
     raw, sources = _raw(tmp_path)
     broken = SEVENTH.replace('"almhult"', '"tranemo"').replace(
@@ -183,7 +184,7 @@ def test_worker_processes_write_the_same_bytes(tmp_path, monkeypatch):
         ).read_bytes(), name
     # The feedback workbooks, written by a forked process from the tables in
     # memory, hold the cells `write_feedback` writes from the files on disk.
-    from rehab_analytics.feedback import write_feedback
+    from rehab_analytics.clean.feedback import write_feedback
 
     forked = sorted((tmp_path / "b" / "feedback").glob("*.xlsx"))
     assert [p.name for p in forked] == ["almhult.xlsx", "tranemo.xlsx"]
@@ -335,7 +336,7 @@ def _compare_with_truth(raw: Path, out: Path) -> None:
 @pytest.mark.parametrize("seed", [2015, 7, 31])
 def test_sample_round_trip(tmp_path, monkeypatch, seed):
     """sample → clean reproduces the generator's truth: every column, every reject."""
-    from rehab_analytics.sample import write_sample
+    from rehab_analytics.sample.deliveries import write_sample
 
     monkeypatch.delenv("RA_PSEUDONYM_KEY")
     raw = tmp_path / "raw"
@@ -351,7 +352,8 @@ def test_a_failing_feedback_writer_fails_after_the_tables_are_written(
 ):
     """An error in the forked feedback writer reaches the caller, but only after
     the clean tables were written (they do not depend on the workbooks)."""
-    from rehab_analytics import feedback, pipeline
+    from rehab_analytics.clean import feedback as feedback
+    from rehab_analytics.clean import run as pipeline
 
     raw, sources = _raw(tmp_path)
 
@@ -369,7 +371,8 @@ def test_a_failing_feedback_writer_fails_after_the_tables_are_written(
 
 def test_a_validation_failure_is_reported_whatever_the_jobs(tmp_path, monkeypatch):
     """A validation failure makes ok False and is in the report, with 1 or 2 jobs."""
-    from rehab_analytics import pipeline, validate
+    from rehab_analytics.clean import run as pipeline
+    from rehab_analytics.clean import validate as validate
 
     raw, sources = _raw(tmp_path)
     original = validate.validate_table

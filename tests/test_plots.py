@@ -12,8 +12,8 @@ from PIL import Image
 from rehab_analytics import catalogue, plots
 from rehab_analytics.disclosure import suppress
 from rehab_analytics.errors import DisclosureError
-from rehab_analytics.slides import save_for_slides
-from rehab_analytics.sources import Organisation, Registry
+from rehab_analytics.report.deck import save_for_slides
+from rehab_analytics.sources.model import Organisation, Registry
 
 UNITS = ["dino", "motiverande", "aktiv"]
 PERIOD = ("2015-10-01", "2019-06-30")
@@ -23,7 +23,7 @@ PERIOD = ("2015-10-01", "2019-06-30")
 
 
 def _shares(n=(40, 30, 20), events=(20, 9, 12)) -> pd.DataFrame:
-    from rehab_analytics.stats import wilson_interval
+    from rehab_analytics.stats.compare import wilson_interval
 
     n, events = np.array(n), np.array(events)
     low, high = wilson_interval(events, n)
@@ -66,7 +66,7 @@ def _trend(points: int = 6) -> pd.DataFrame:
     rng = np.random.default_rng(1)
     n = rng.integers(20, 40, points)
     events = (n * rng.uniform(0.3, 0.5, points)).astype(int)
-    from rehab_analytics.stats import wilson_interval
+    from rehab_analytics.stats.compare import wilson_interval
 
     low, high = wilson_interval(events, n)
     periods = [f"{2015 + (i + 2) // 3}T{(i + 2) % 3 + 1}" for i in range(points)]

@@ -25,9 +25,9 @@ import pytest
 from rehab_analytics import cli
 from rehab_analytics.config import settings
 from rehab_analytics.identity import DEMO_KEY_NAME, find_personnummer_like
-from rehab_analytics.pipeline import run_clean
-from rehab_analytics.read import read_grid, select_sheets
-from rehab_analytics.sample import write_sample
+from rehab_analytics.clean.run import run_clean
+from rehab_analytics.ingest.read import read_grid, select_sheets
+from rehab_analytics.sample.deliveries import write_sample
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "privacy-test-key-3f9c1d5e7a2b4c6d8e0f1a2b3c4d5e6f"

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from rehab_analytics import quality
+from rehab_analytics.measures import quality as quality
 
 
 def test_rare_unknown_labels_are_pooled_not_published():

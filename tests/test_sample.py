@@ -10,10 +10,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from rehab_analytics import contract, identity, sample
+from rehab_analytics import contract, identity
+from rehab_analytics.sample import deliveries as sample
 from rehab_analytics.config import BUILTIN_SOURCES_DIR
 from rehab_analytics.errors import ParameterError, SampleTargetError
-from rehab_analytics.sources import (
+from rehab_analytics.sources.model import (
     build_registry,
     load_sources,
     load_vocabularies,

@@ -9,9 +9,10 @@ from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pptx.util import Emu
 
-from rehab_analytics import plots, slides
+from rehab_analytics import plots
+from rehab_analytics.report import deck as slides
 from rehab_analytics.errors import InputFileError, ParameterError
-from rehab_analytics.slides import ChartSlide, build_deck, save_for_slides
+from rehab_analytics.report.deck import ChartSlide, build_deck, save_for_slides
 
 
 def _figure(width: str = "full"):
@@ -143,7 +144,7 @@ def test_deck_refuses_missing_or_svg_images(tmp_path):
 @pytest.mark.slow
 def test_gallery_from_sample_draws_every_chart(tmp_path, monkeypatch):
     """Without processed tables the gallery draws every chart from the sample."""
-    from rehab_analytics import gallery
+    from rehab_analytics.report import gallery as gallery
 
     monkeypatch.setattr(gallery, "_SAMPLE_SIZE", 150)
     monkeypatch.setenv("RA_PROCESSED_DIR", str(tmp_path / "nothing"))

@@ -1,4 +1,4 @@
-"""Tests for rehab_analytics.validate: contract dtypes and readable validation failures."""
+"""Tests for rehab_analytics.clean.validate: contract dtypes and readable validation failures."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from rehab_analytics import contract
-from rehab_analytics.sources import Organisation, Registry
-from rehab_analytics.validate import (
+from rehab_analytics.sources.model import Organisation, Registry
+from rehab_analytics.clean.validate import (
     coerce_anonymous_counts,
     coerce_participants,
     coerce_rejects,

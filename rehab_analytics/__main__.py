@@ -1,0 +1,5 @@
+"""``python -m rehab_analytics``: the command-line interface."""
+
+from rehab_analytics.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,197 @@
+"""Notebook parameters: read the papermill parameters cell and validate values against it."""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import re
+import tokenize
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from rehab_analytics.errors import ParameterError
+
+__all__ = [
+    "Parameter",
+    "notebook_parameters",
+    "validate_parameters",
+]
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter declared in a notebook's ``parameters`` cell."""
+
+    name: str
+    type: str
+    default: object
+    help: str
+
+
+def _comments(source: str) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.COMMENT:
+            out[tok.start[0]] = tok.string.lstrip("#").strip()
+    return out
+
+
+def _parameters_source(notebook: Path) -> str:
+    """Return the source of the first cell tagged ``parameters``.
+
+    Plain ``json``: importing nbformat (and jsonschema behind it) costs seconds,
+    which dominated a batch re-run that starts no kernel.
+    """
+    try:
+        nb = json.loads(notebook.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ParameterError(
+            f"Cannot read the notebook as JSON ({type(exc).__name__}: {exc}); "
+            "expected a Jupyter notebook (.ipynb). Save it again from Jupyter.",
+            file=str(notebook),
+        ) from None
+    cells = nb.get("cells", []) if isinstance(nb, dict) else []
+    for cell in cells:
+        if not isinstance(cell, dict):
+            continue
+        tags = (cell.get("metadata") or {}).get("tags") or []
+        if "parameters" in tags:
+            source = cell.get("source", "")
+            # nbformat stores source as one string or as a list of lines.
+            return "".join(source) if isinstance(source, list) else str(source)
+    raise ParameterError(
+        "The notebook has no cell tagged 'parameters'. Tag the cell that holds "
+        "the parameters (`name: type = value  # help`).",
+        file=str(notebook),
+    )
+
+
+def notebook_parameters(notebook: str | Path) -> dict[str, Parameter]:
+    """Parse the ``parameters`` cell of a notebook (lines ``name: type = literal  # help``).
+
+    Raises:
+        ParameterError: If there is no ``parameters`` cell, or a statement in it is
+            not an annotated assignment of a literal.
+
+    Example:
+        >>> from rehab_analytics.batch.run import NOTEBOOKS_DIR
+        >>> params = notebook_parameters(NOTEBOOKS_DIR / "subproject_report.ipynb")
+        >>> params["lang"].type, params["lang"].default
+        ('str', 'sv')
+    """
+    notebook = Path(notebook)
+    source = _parameters_source(notebook)
+    try:
+        tree = ast.parse(source)
+        comments = _comments(source)
+    except (SyntaxError, tokenize.TokenError) as exc:
+        raise ParameterError(
+            f"The parameters cell is not valid Python: {exc}", file=str(notebook)
+        ) from None
+    params: dict[str, Parameter] = {}
+    for node in tree.body:
+        ok = isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+        try:
+            default = ast.literal_eval(node.value) if ok and node.value else None
+        except ValueError:
+            ok = False
+        if not ok or node.value is None:
+            raise ParameterError(
+                f"Line {node.lineno} of the parameters cell is "
+                f"'{ast.get_source_segment(source, node)}'; expected "
+                "`name: type = literal  # help`. Derive values in the next cell.",
+                file=str(notebook),
+            )
+        name = node.target.id
+        params[name] = Parameter(
+            name, ast.unparse(node.annotation), default, comments.get(node.lineno, "")
+        )
+    return params
+
+
+def _type_ok(value: object, annotation: str) -> bool:
+    for option in (a.strip() for a in annotation.split("|")):
+        base, _, inner = option.partition("[")
+        if option == "None" and value is None:
+            return True
+        if base == "bool" and isinstance(value, bool):
+            return True
+        if base == "int" and isinstance(value, int) and not isinstance(value, bool):
+            return True
+        if (
+            base == "float"
+            and isinstance(value, int | float)
+            and not isinstance(value, bool)
+        ):
+            return True
+        if base == "str" and isinstance(value, str):
+            return True
+        if base == "dict" and isinstance(value, dict):
+            return True
+        if base == "list" and isinstance(value, list):
+            return not inner or all(_type_ok(v, inner.rstrip("]")) for v in value)
+        if base not in ("None", "bool", "int", "float", "str", "dict", "list"):
+            return True
+    return False
+
+
+def validate_parameters(
+    notebook: str | Path | Mapping[str, Parameter], values: Mapping[str, object]
+) -> None:
+    """Check parameter names and types against a notebook's parameters cell.
+
+    papermill only warns about unknown names and casts nothing, so this runs
+    before any kernel starts.
+
+    Args:
+        notebook: A notebook path, or its parsed parameters.
+        values: The parameters to pass.
+
+    Raises:
+        ParameterError: Naming the unknown or mistyped parameter and listing the
+            valid ones.
+
+    Example:
+        >>> from rehab_analytics.batch.run import NOTEBOOKS_DIR
+        >>> nb = NOTEBOOKS_DIR / "subproject_report.ipynb"
+        >>> validate_parameters(nb, {"lang": "en"})
+        >>> validate_parameters(nb, {"langauge": "en"})
+        Traceback (most recent call last):
+        ...
+        rehab_analytics.errors.ParameterError: ...unknown parameter 'langauge'...
+    """
+    where = None
+    if not isinstance(notebook, Mapping):
+        where = str(notebook)
+        notebook = notebook_parameters(notebook)
+    valid = ", ".join(f"{p.name} ({p.type})" for p in notebook.values())
+    for name, value in values.items():
+        if name not in notebook:
+            raise ParameterError(
+                f"unknown parameter '{name}'. Valid parameters: {valid}.", file=where
+            )
+        want = notebook[name].type
+        if not _type_ok(value, want):
+            raise ParameterError(
+                f"parameter '{name}' is {value!r} ({type(value).__name__}); expected "
+                f"{want}. Valid parameters: {valid}.",
+                file=where,
+            )
+
+
+def _check_date(name: str, value: object) -> date:
+    if isinstance(value, str) and _DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ParameterError(
+        f"{name.replace('_', '-')} is {value!r}; expected a date as YYYY-MM-DD, "
+        "e.g. 2016-01-01."
+    )

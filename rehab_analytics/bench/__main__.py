@@ -1,0 +1,5 @@
+"""``python -m rehab_analytics.bench``: run the benchmark."""
+
+from rehab_analytics.bench.core import main
+
+raise SystemExit(main())

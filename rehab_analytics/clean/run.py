@@ -1,0 +1,627 @@
+"""Orchestration: raw folder → clean, pseudonymised, validated tables and a report.
+
+:func:`run_clean` reads every source description, cleans each source on its own
+(one unreadable source is reported, the others are still cleaned), checks the row
+accounting, validates the tables and writes them atomically. :func:`load` reads
+them back with their contract dtypes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import glob
+import json
+import multiprocessing
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from rehab_analytics import contract
+from rehab_analytics._version import __version__
+from rehab_analytics.background import can_fork, in_background
+from rehab_analytics.config import settings, worker_count
+from rehab_analytics.errors import InputFileError, RehabAnalyticsError
+from rehab_analytics.identity import resolve_key
+from rehab_analytics.processed import OUTPUT_FILES, PREVIOUS_REPORT
+from rehab_analytics.sources.model import (
+    Registry,
+    SourceDescription,
+    TableSpec,
+    build_registry,
+    load_sources,
+    load_vocabularies,
+    source_vocabularies,
+)
+from rehab_analytics.template.write import find_template_descriptions
+
+if TYPE_CHECKING:
+    from rehab_analytics.clean.table import CleanTable
+
+__all__ = [
+    "OUTPUT_FILES",
+    "PREVIOUS_REPORT",
+    "CleanResult",
+    "AccountingError",
+    "find_files",
+    "run_clean",
+    "write_atomic",
+]
+
+_TABLES = ("participants", "subprojects", "anonymous_counts")
+
+
+class AccountingError(RuntimeError):
+    """Raised when rows read ≠ clean + rejected + skipped (a bug, never a data problem)."""
+
+
+@dataclass
+class CleanResult:
+    """What :func:`run_clean` did.
+
+    Attributes:
+        ok: True when every source was cleaned and every table validated.
+        report: The cleaning report (also written as ``cleaning_report.json``).
+        out_dir: Where the outputs were written.
+        paths: Output name → file written.
+    """
+
+    ok: bool
+    report: dict
+    out_dir: Path
+    paths: dict[str, Path] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """Return one line per source and where the outputs are.
+
+        Example:
+            >>> r = CleanResult(True, {"sources": {}, "totals": {}}, Path("out"))
+            >>> r.summary().splitlines()[0]
+            'Cleaned 0 sources: all OK.'
+        """
+        sources = self.report.get("sources", {})
+        failed = [n for n, s in sources.items() if s.get("error")]
+        missing = [n for n, s in sources.items() if s.get("not_delivered")]
+        head = f"Cleaned {len(sources) - len(missing)} sources: " + (
+            "all OK."
+            if not failed
+            else f"{len(failed)} could not be read ({', '.join(failed)})."
+        )
+        if missing:
+            head += f" Not delivered: {', '.join(missing)}."
+            if len(missing) == len(sources):
+                head += " No source delivered any file: check the raw folder."
+        lines = [head]
+        width = max([len(n) for n in sources] + [6])
+        for name, s in sources.items():
+            if s.get("error"):
+                lines.append(f"  {name:<{width}}  ERROR: {s['error']}")
+                continue
+            if s.get("not_delivered"):
+                lines.append(f"  {name:<{width}}  not delivered: {s['not_delivered']}")
+                continue
+            warnings = sum(s.get("warnings", {}).values())
+            lines.append(
+                f"  {name:<{width}}  {s['n_files']:>3} files  {s['rows_read']:>7} rows read"
+                f"  {s['rows_clean']:>7} clean  {s['rows_rejected']:>5} rejected"
+                f"  {s['rows_skipped']:>4} skipped  {warnings:>5} warnings"
+            )
+        failures = self.report.get("validation", [])
+        if failures:
+            lines.append(f"Validation failed ({len(failures)} problems), for example:")
+            lines += [f"  {f['message']}" for f in failures[:5]]
+        totals = self.report.get("totals", {})
+        if totals:
+            lines.append(
+                f"Total: {totals['participants']} episodes, {totals['subprojects']} subproject "
+                f"years, {totals['anonymous_counts']} anonymous counts, "
+                f"{totals['rejects']} problems listed."
+            )
+        if self.paths:
+            lines.append(f"Outputs in {self.out_dir}:")
+            lines += [f"  {p.name}" for p in self.paths.values()]
+            lines.append(
+                f"Check rejected rows and warnings in {self.paths.get('rejects_csv', '')}."
+            )
+        return "\n".join(lines)
+
+
+def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
+    """Write a file atomically: ``write`` fills a temp file in the same folder, then rename.
+
+    A crash or Ctrl-C leaves either the old file or the new one, never half a file.
+
+    Example:
+        >>> import tempfile
+        >>> p = Path(tempfile.mkdtemp()) / "a.txt"
+        >>> write_atomic(p, lambda t: t.write_text("hej")).read_text()
+        'hej'
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def find_files(raw_dir: Path, spec: TableSpec) -> list[tuple[Path, str]]:
+    """Return (path, relative posix name) of every file the table's globs match, sorted.
+
+    Office lock files (``~$…``) and hidden files are ignored.
+
+    Example:
+        >>> import tempfile
+        >>> d = Path(tempfile.mkdtemp()); _ = (d / "b.csv").write_text("x")
+        >>> find_files(d, TableSpec("subprojects", ("*.csv",), {"year": "År"}))[0][1]
+        'b.csv'
+    """
+    raw_dir = Path(raw_dir)
+    found: dict[str, Path] = {}
+    for pattern in spec.files:
+        for path in raw_dir.glob(pattern):
+            if path.is_file() and not path.name.startswith(("~$", ".")):
+                found[path.relative_to(raw_dir).as_posix()] = path
+    return [(found[name], name) for name in sorted(found)]
+
+
+class _NotDelivered(InputFileError):
+    """Raised when no file in the raw folder matches a source's globs."""
+
+
+def _clean_source(
+    source: SourceDescription,
+    raw_dir: Path,
+    registry: Registry,
+    vocabularies: dict,
+    key: bytes,
+    max_year: int | None,
+) -> tuple[dict[str, list[CleanTable]], dict]:
+    """Clean every table of one source; raise RehabAnalyticsError if it cannot be read."""
+    # Imported here: `load` (every report notebook) needs none of the cleaning code.
+    from rehab_analytics.clean.table import clean_table
+    from rehab_analytics.ingest.read import read_table_file
+
+    vocab = source_vocabularies(vocabularies, source)
+    tables: dict[str, list[CleanTable]] = {k: [] for k in _TABLES}
+    files: list[dict] = []
+    notes: list[str] = []
+    for spec in source.tables:
+        matched = find_files(raw_dir, spec)
+        if not matched:
+            raise _NotDelivered(
+                f"no file in the raw folder {raw_dir} matches {list(spec.files)} "
+                f"({spec.kind}). Expected the delivery from {source.name}; add the files "
+                f"or correct 'files' in {source.path}.",
+            )
+        sheets = []
+        for path, name in matched:
+            read = read_table_file(path, spec, display=name)
+            sheets.extend(read)
+            for sheet in read:
+                notes.extend(sheet.notes)
+        table, stack_notes = clean_table(
+            sheets, source, spec, registry, vocab, key, max_year=max_year
+        )
+        notes.extend(stack_notes)
+        tables[spec.kind].append(table)
+        status = table.status
+        for sheet in sheets:
+            mine = status[
+                (status["source_file"] == sheet.file)
+                & (status["source_sheet"] == sheet.sheet)
+            ]["status"]
+            entry = {
+                "table": spec.kind,
+                "file": sheet.file,
+                "sheet": sheet.sheet,
+                "header_row": sheet.header_row,
+                "rows_read": len(sheet.data),
+                "rows_clean": int((mine == "clean").sum()),
+                "rows_rejected": int((mine == "rejected").sum()),
+                "rows_skipped": int((mine == "skipped").sum()),
+                "blank_rows": sheet.blank_rows,
+            }
+            if (
+                entry["rows_read"]
+                != entry["rows_clean"] + entry["rows_rejected"] + entry["rows_skipped"]
+            ):
+                raise AccountingError(
+                    f"{source.name}: {sheet.file} sheet '{sheet.sheet}': rows read "
+                    f"{entry['rows_read']} ≠ clean {entry['rows_clean']} + rejected "
+                    f"{entry['rows_rejected']} + skipped {entry['rows_skipped']}."
+                )
+            files.append(entry)
+    return tables, {"files": files, "notes": notes}
+
+
+# Below about this much raw data (workbook bytes count 5 times: they are compressed)
+# starting worker processes costs more than it saves.
+_PARALLEL_MIN_BYTES = 2 * 2**20
+_COMPRESSED = {".xlsx", ".xlsm", ".ods", ".xlsb"}
+
+
+def _delivery_weight(raw_dir: Path, source: SourceDescription) -> int:
+    """Rough cleaning cost of a source: the size of its files (0 if none match)."""
+    total = 0
+    for spec in source.tables:
+        for path, _ in find_files(raw_dir, spec):
+            size = path.stat().st_size
+            total += size * 5 if path.suffix.lower() in _COMPRESSED else size
+    return total
+
+
+def _clean_sources(
+    sources: list[SourceDescription], args: tuple, jobs: int | None
+) -> Iterator[tuple[SourceDescription, Callable[[], tuple[dict, dict]]]]:
+    """Yield (source, outcome) in source order; outcome() returns what
+    :func:`_clean_source` returns or raises what it raised.
+
+    Sources are independent, so big deliveries are cleaned in forked worker
+    processes, largest first; results are taken in source order, so the outputs
+    do not depend on which worker finished first.
+    """
+    raw_dir = args[0]
+    workers = min(worker_count(jobs), len(sources))
+    weights = [_delivery_weight(raw_dir, s) for s in sources] if workers > 1 else []
+    if (
+        workers < 2
+        or sum(weights) < _PARALLEL_MIN_BYTES
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        for source in sources:
+            yield source, functools.partial(_clean_source, source, *args)
+        return
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        order = sorted(range(len(sources)), key=lambda i: -weights[i])
+        futures = {i: pool.submit(_clean_source, sources[i], *args) for i in order}
+        for i, source in enumerate(sources):
+            yield source, futures[i].result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _source_report(
+    source: SourceDescription, raw_dir: Path, info: dict, problems: pd.DataFrame
+) -> dict:
+    files = info["files"]
+    warnings = problems[problems["status"] == "warning"]
+    unknown = warnings[warnings["reason"] == "unknown_label"]
+    unknown_counts = (
+        unknown.groupby(["column", "value"], sort=True).size().reset_index(name="count")
+        if len(unknown)
+        else pd.DataFrame(columns=["column", "value", "count"])
+    )
+    try:
+        description = source.path.relative_to(
+            Path(__file__).resolve().parent
+        ).as_posix()
+        description = f"(built-in) {description}"
+    except ValueError:
+        description = str(source.path)
+    return {
+        "description": description,
+        "n_files": len({f["file"] for f in files}),
+        "rows_read": sum(f["rows_read"] for f in files),
+        "rows_clean": sum(f["rows_clean"] for f in files),
+        "rows_rejected": sum(f["rows_rejected"] for f in files),
+        "rows_skipped": sum(f["rows_skipped"] for f in files),
+        "blank_rows": sum(f["blank_rows"] for f in files),
+        "rejected_by_reason": {
+            str(k): int(v)
+            for k, v in problems[problems["status"] == "rejected"]["reason"]
+            .value_counts()
+            .sort_index()
+            .items()
+        },
+        "warnings": {
+            str(k): int(v)
+            for k, v in warnings["reason"].value_counts().sort_index().items()
+        },
+        "unknown_labels": [
+            {"column": str(r.column), "value": str(r.value), "count": int(r.count)}
+            for r in unknown_counts.itertuples(index=False)
+        ],
+        "notes": info["notes"],
+        "files": files,
+        "error": None,
+    }
+
+
+def _load_validation() -> None:
+    """Import the schema library and register its pandas checks."""
+    from rehab_analytics.clean.validate import warm_up
+
+    warm_up()
+
+
+def run_clean(
+    raw_dir: str | Path | None = None,
+    out_dir: str | Path | None = None,
+    *,
+    max_year: int | None = None,
+    source_dirs: list[Path] | None = None,
+    jobs: int | None = None,
+) -> CleanResult:
+    """Clean every source in the raw folder and write the processed tables.
+
+    Args:
+        raw_dir: The raw folder (default: ``RA_RAW_DIR`` or ``data/raw``).
+        out_dir: The output folder (default: ``RA_PROCESSED_DIR`` or ``data/processed``).
+        max_year: Latest year a date may have (default: next year).
+        source_dirs: Folders of source descriptions to use instead of the usual
+            search (built-in, ``<raw>/_sources``, ``RA_SOURCES_DIR``); for tests.
+        jobs: Worker processes that clean sources side by side (default: the
+            usable cores, see :func:`~rehab_analytics.config.worker_count`). Small
+            deliveries, and ``jobs=1``, are cleaned in this process; the outputs
+            are the same either way.
+
+    Returns:
+        A :class:`CleanResult`; ``ok`` is False when a source could not be read or
+        a table failed validation (the report says which).
+
+    Raises:
+        InputFileError: If the raw folder does not exist.
+        KeyMissingError: If no pseudonymisation key is configured (real data).
+        SourceDescriptionError: If a source description is invalid.
+        AccountingError: If rows were lost (a bug).
+
+    Example:
+        >>> run_clean("/no/such/folder")  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        rehab_analytics.errors.InputFileError: /no/such/folder: the raw folder does not exist.
+    """
+    conf = settings(raw_dir=raw_dir, processed_dir=out_dir)
+    raw, out = conf.raw_dir, conf.processed_dir
+    if not raw.is_dir():
+        raise InputFileError(
+            "the raw folder does not exist. Expected a folder with one subfolder per "
+            "förbund; pass --raw, set RA_RAW_DIR, or create sample data with "
+            "`rehab-analytics sample`.",
+            file=str(raw),
+        )
+    resolved = resolve_key(raw)
+    sources = load_sources(raw, source_dirs)
+    registry = build_registry(sources)
+    sources = [*sources, *find_template_descriptions(raw, sources, registry)]
+    vocabularies = load_vocabularies()
+
+    collected: dict[str, list[pd.DataFrame]] = {k: [] for k in (*_TABLES, "rejects")}
+    report_sources: dict[str, dict] = {}
+    work = [s for s in sources if s.tables]
+    args = (raw, registry, vocabularies, resolved.key, max_year)
+    validation_loaded = False
+    for source, outcome in _clean_sources(work, args, jobs):
+        if not validation_loaded:
+            # Importing pandera and its first validation cost about 0.35 s in a
+            # fresh process: done once the workers have forked, it overlaps them.
+            _load_validation()
+            validation_loaded = True
+        try:
+            tables, info = outcome()
+        except AccountingError:
+            raise
+        except _NotDelivered as exc:
+            # A source without files in this delivery is news, not a failure: a
+            # förbund may not have sent its tertial yet.
+            report_sources[source.name] = {
+                "error": None,
+                "not_delivered": str(exc),
+                "description": str(source.path),
+            }
+            continue
+        except RehabAnalyticsError as exc:
+            report_sources[source.name] = {
+                "error": str(exc),
+                "description": str(source.path),
+            }
+            continue
+        problems = [t.problems for ts in tables.values() for t in ts]
+        problems_df = (
+            pd.concat(problems, ignore_index=True)
+            if problems
+            else pd.DataFrame(columns=list(contract.REJECT_COLUMNS))
+        )
+        for kind, ts in tables.items():
+            collected[kind].extend(t.rows for t in ts)
+        collected["rejects"].append(problems_df)
+        report_sources[source.name] = _source_report(source, raw, info, problems_df)
+
+    from rehab_analytics.clean.validate import coerce_table
+
+    frames = {}
+    for kind in (*_TABLES, "rejects"):
+        parts = [p for p in collected[kind] if len(p)]
+        combined = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        frames[kind] = _sorted(coerce_table(combined, kind, registry), kind)
+    report = {
+        "generator": f"rehab-analytics {__version__}",
+        "raw_dir": str(raw),
+        "key": {
+            "origin": resolved.origin,
+            "path": str(resolved.path) if resolved.path else None,
+        },
+        "ok": False,
+        "organisations": [
+            {"forbund": o.forbund, "subproject": o.subproject, "source": o.source}
+            for o in registry.organisations
+        ],
+        "sources": report_sources,
+        "totals": {
+            "participants": len(frames["participants"]),
+            "subprojects": len(frames["subprojects"]),
+            "anonymous_counts": len(frames["anonymous_counts"]),
+            "rejects": len(frames["rejects"]),
+            "rows_rejected": sum(
+                s.get("rows_rejected", 0) for s in report_sources.values()
+            ),
+            "rows_skipped": sum(
+                s.get("rows_skipped", 0) for s in report_sources.values()
+            ),
+        },
+    }
+    # The feedback workbooks need only the tables in memory, so a forked process
+    # writes them while this one writes the tables; the report, which holds the
+    # validation's result, is written last. (Validating in a forked process too
+    # was measured: the fork costs more CPU than it frees on two cores.)
+    from rehab_analytics.clean.feedback import write_feedback_tables
+
+    fork = worker_count(jobs) > 1 and can_fork()
+    fork_feedback = fork and len(frames["rejects"]) >= _FEEDBACK_FORK_MIN_ROWS
+    feedback = in_background(
+        # One process: more workbook writers than cores only add fork overhead.
+        functools.partial(write_feedback_tables, parallel=False),
+        (out, frames["rejects"], report, frames["participants"]),
+        fork=fork_feedback,
+    )
+
+    def final_report() -> dict:
+        failures = _validate_all(frames, registry)
+        delivered = [s for s in report_sources.values() if not s.get("not_delivered")]
+        report["ok"] = (
+            failures.empty
+            and bool(delivered)
+            and not any(s.get("error") for s in report_sources.values())
+        )
+        report["validation"] = failures.to_dict("records")[:200]
+        return report
+
+    try:
+        paths = _write_outputs(out, frames, final_report)
+    except BaseException:
+        if fork_feedback:  # wait for it; its error is secondary to this one
+            with contextlib.suppress(BaseException):
+                feedback()
+        raise
+    # After the tables: a feedback error does not cost the clean tables.
+    feedback()
+    return CleanResult(ok=report["ok"], report=report, out_dir=out, paths=paths)
+
+
+# Below this many rejects and warnings, a forked feedback writer costs more than it saves.
+_FEEDBACK_FORK_MIN_ROWS = 2000
+
+
+def _validate_all(frames: dict[str, pd.DataFrame], registry: Registry) -> pd.DataFrame:
+    from rehab_analytics.clean.validate import validate_table
+
+    return pd.concat(
+        [validate_table(frames[k], k, registry) for k in (*_TABLES, "rejects")],
+        ignore_index=True,
+    )
+
+
+_SORT_KEYS = {
+    "participants": ["subproject", "source_file"],
+    "subprojects": ["subproject", "year"],
+    "anonymous_counts": ["subproject", "year", "sex"],
+}
+
+
+def _sorted(df: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Sort by registry order (categoricals), then file; within a file rows keep
+    their delivery order (sheet order, row)."""
+    keys = _SORT_KEYS.get(kind)
+    if not keys or df.empty:
+        return df
+    return df.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+# Text a spreadsheet program would run as a formula when it opens the CSV
+# (CSV injection, OWASP); values come from the raw files.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Return ``df`` with text cells that start like a formula prefixed by "'"."""
+    out = df.copy()
+    for col in out.columns:
+        if pd.api.types.is_string_dtype(out[col]):
+            text = out[col].astype("string")
+            risky = text.str.startswith(_FORMULA_START).fillna(False).astype(bool)
+            out[col] = text.mask(risky, "'" + text)
+    return out
+
+
+def _write_outputs(
+    out: Path, frames: dict[str, pd.DataFrame], report: Callable[[], dict]
+) -> dict[str, Path]:
+    """Write the tables, then the report ``report()`` returns (it may still be
+    waiting for the validation while the tables are written), all atomically."""
+    writers: dict[str, Callable[[Path], None]] = {}
+    for kind in (*_TABLES, "rejects"):
+        df = frames[kind]
+        writers[kind] = lambda t, df=df: df.to_parquet(t, index=False)
+    rejects = _csv_safe(frames["rejects"])
+    writers["rejects_csv"] = lambda t: rejects.to_csv(
+        t, sep=";", index=False, encoding="utf-8-sig", lineterminator="\n"
+    )
+    current = out / OUTPUT_FILES["report"]
+    if current.is_file():
+        old = current.read_bytes()
+        writers["previous_report"] = lambda t: t.write_bytes(old)
+
+    def write_report(tmp: Path) -> None:
+        text = json.dumps(report(), ensure_ascii=False, indent=2, default=str) + "\n"
+        tmp.write_text(text, encoding="utf-8")
+
+    writers["report"] = write_report
+    names = {**OUTPUT_FILES, "previous_report": PREVIOUS_REPORT}
+    return _write_all_atomic(out, {k: (out / names[k], w) for k, w in writers.items()})
+
+
+def _write_all_atomic(
+    out: Path, targets: dict[str, tuple[Path, Callable[[Path], None]]]
+) -> dict[str, Path]:
+    """Write every file to a temp file first, then rename them all (report last).
+
+    A crash or kill while writing (nearly all of the time) leaves the previous
+    set of outputs whole; only the renames at the end are not one step. Temp
+    names carry the pid, so leftovers of a killed run are removed next time.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temp(out, [path.name for path, _ in targets.values()])
+    staged: dict[str, tuple[Path, Path]] = {}
+    try:
+        for kind, (path, write) in targets.items():
+            prefix = f".{path.name}.{os.getpid()}."
+            fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=out)
+            os.close(fd)
+            staged[kind] = (Path(tmp), path)
+            write(Path(tmp))
+        for tmp, path in staged.values():
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp, _ in staged.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    return {kind: path for kind, (_, path) in staged.items()}
+
+
+def _remove_stale_temp(out: Path, names: list[str]) -> None:
+    """Remove ``.<name>.<pid>.*.tmp`` files whose process no longer exists."""
+    if os.name != "posix":  # os.kill(pid, 0) is only a liveness probe on POSIX
+        return
+    for name in names:
+        for tmp in out.glob(f".{glob.escape(name)}.*.tmp"):
+            pid = tmp.name[len(name) + 2 :].split(".")[0]
+            if not pid.isdecimal():
+                continue
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                tmp.unlink(missing_ok=True)
+            except OSError:  # alive, owned by another user
+                continue

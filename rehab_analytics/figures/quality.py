@@ -1,0 +1,121 @@
+"""Data-quality recipes: row accounting, source errors, completeness, rejects, labels."""
+
+from __future__ import annotations
+
+from rehab_analytics import catalogue, narrative
+from rehab_analytics.figures.core import (
+    _UNIT,
+    Context,
+    Table,
+    _title,
+)
+
+__all__ = [
+    "completeness",
+    "rejects_by_reason",
+    "row_accounting",
+    "source_errors",
+    "unknown_labels",
+]
+
+
+def row_accounting(ctx: Context) -> Table:
+    """Rows per source: clean, rejected, skipped (rows read are not shown).
+
+    Example:
+        >>> row_accounting  # doctest: +ELLIPSIS
+        <function row_accounting at ...>
+    """
+    from rehab_analytics import disclosure
+    from rehab_analytics.measures import quality as quality
+
+    table = disclosure.suppress(
+        quality.row_accounting(ctx.cleaning_report),
+        threshold=ctx.threshold,
+        count_cols=["n"],
+        denominator_col=None,
+    )
+    title = _title("row_accounting", ctx)
+    return Table("row_accounting", table, title, ctx.lang, {"outcome": "row_outcome"})
+
+
+def source_errors(ctx: Context) -> narrative.Text:
+    """Sources that could not be read, as bullets (empty text when all were read).
+
+    Example:
+        >>> source_errors  # doctest: +ELLIPSIS
+        <function source_errors at ...>
+    """
+    from rehab_analytics.measures import quality as quality
+
+    errors = quality.source_errors(ctx.cleaning_report)
+    if errors.empty:
+        return narrative.Text("")
+    lines = [f"{r.source}: {r.error}" for r in errors.itertuples(index=False)]
+    head = catalogue.text("report.intro.source_errors", ctx.lang)
+    return narrative.Text(f"{head}\n\n{narrative.bullets(lines)}")
+
+
+def completeness(ctx: Context) -> Table:
+    """Share of episodes per subproject with each field filled in.
+
+    Example:
+        >>> completeness  # doctest: +ELLIPSIS
+        <function completeness at ...>
+    """
+    from rehab_analytics import disclosure
+    from rehab_analytics.measures import quality as quality
+
+    table = disclosure.suppress(
+        quality.completeness(ctx.participants, by=_UNIT),
+        threshold=ctx.threshold,
+        count_cols=["n", "filled"],
+        share_cols=["share"],
+    )
+    return Table("completeness", table, _title("completeness", ctx), ctx.lang)
+
+
+def rejects_by_reason(ctx: Context) -> Table:
+    """Problems per source, status and reason (small counts hidden within a source).
+
+    Example:
+        >>> rejects_by_reason  # doctest: +ELLIPSIS
+        <function rejects_by_reason at ...>
+    """
+    from rehab_analytics import disclosure
+    from rehab_analytics.measures import quality as quality
+
+    table = disclosure.suppress(
+        quality.rejects_by_reason(ctx.rejects),
+        threshold=ctx.threshold,
+        count_cols=["n"],
+        denominator_col=None,
+        margins=[["source", "status"]],
+    )
+    return Table("rejects_by_reason", table, _title("rejects", ctx), ctx.lang)
+
+
+def unknown_labels(ctx: Context) -> Table:
+    """Labels not in the vocabularies, per column and value.
+
+    Example:
+        >>> unknown_labels  # doctest: +ELLIPSIS
+        <function unknown_labels at ...>
+    """
+    from rehab_analytics import disclosure
+    from rehab_analytics.measures import quality as quality
+
+    table = disclosure.suppress(
+        quality.unknown_labels(
+            ctx.rejects,
+            threshold=ctx.threshold,
+            other_label=catalogue.text(
+                "report.note.rare_values", ctx.lang, threshold=ctx.threshold
+            ),
+        ),
+        threshold=ctx.threshold,
+        count_cols=["n"],
+        denominator_col=None,
+        margins=[["column"]],
+    )
+    return Table("unknown_labels", table, _title("unknown_labels", ctx), ctx.lang)

@@ -1,0 +1,482 @@
+"""Publishing from notebooks and assembling a report run: tables, figures, xlsx, deck, HTML.
+
+Notebooks never write files themselves. They call :func:`publish_table` and
+:func:`publish_figure` (or the :class:`Publisher` shorthand), which check disclosure
+control and write into the run folder the batch gave them::
+
+    <run_dir>/tables/<job>__<name>.parquet     one published table
+    <run_dir>/figures/<job>__<name>.png        one published chart
+    <run_dir>/published/<job>.json             what the job published, in order
+
+The batch (:mod:`rehab_analytics.batch.run`) then builds ``tables.xlsx`` and
+``deck.pptx`` from these registries and the HTML pages from the executed notebooks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from rehab_analytics.disclosure import _FLAG
+from rehab_analytics.errors import ParameterError
+
+__all__ = [
+    "Publisher",
+    "publish_table",
+    "publish_figure",
+    "published",
+    "write_html",
+    "write_tables_xlsx",
+    "write_deck",
+    "write_json",
+    "write_text",
+    "sheet_names",
+]
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+_MARKS = ("..", ".")
+_TEXT = {
+    "sv": {
+        "contents": "Innehåll",
+        "sheet": "Flik",
+        "report": "Rapport",
+        "table": "Tabell",
+        "title": "Rubrik",
+        "deck_title": "Inkluderande rehabilitering – resultat",
+        "note": "Celler markerade <5 eller .. är dolda (röjandekontroll).",
+    },
+    "en": {
+        "contents": "Contents",
+        "sheet": "Sheet",
+        "report": "Report",
+        "table": "Table",
+        "title": "Title",
+        "deck_title": "Inclusive Rehabilitation – results",
+        "note": "Cells marked <5 or .. are hidden (disclosure control).",
+    },
+}
+
+
+def _check_name(name: str, what: str) -> None:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ParameterError(
+            f"The {what} name is {name!r}; expected letters, digits, '_' or '-' "
+            "(it becomes part of a file name), e.g. 'rows_per_source'."
+        )
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_sibling(path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _tmp_sibling(path: Path) -> Path:
+    """A temporary path next to ``path`` keeping its suffix (writers check it)."""
+    return path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write UTF-8 text atomically (temp file in the same folder, then rename).
+
+    Example:
+        >>> import tempfile
+        >>> write_text(Path(tempfile.mkdtemp()) / "x.txt", "hej").read_text()
+        'hej'
+    """
+    path = Path(path)
+    _atomic_write_bytes(path, text.encode("utf-8"))
+    return path
+
+
+def write_json(path: str | Path, data: object) -> Path:
+    """Write ``data`` as indented UTF-8 JSON, atomically (temp file + rename).
+
+    Example:
+        >>> import tempfile
+        >>> p = write_json(Path(tempfile.mkdtemp()) / "x.json", {"a": 1})
+        >>> json.loads(p.read_text())
+        {'a': 1}
+    """
+    path = Path(path)
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    _atomic_write_bytes(path, text.encode("utf-8"))
+    return path
+
+
+def _registry_path(run_dir: Path, job: str) -> Path:
+    return run_dir / "published" / f"{job}.json"
+
+
+def published(run_dir: str | Path, job: str) -> dict[str, list[dict[str, Any]]]:
+    """Return what ``job`` published into ``run_dir``: ``{"tables": [...], "figures": [...]}``.
+
+    Example:
+        >>> import tempfile
+        >>> published(tempfile.mkdtemp(), "data_quality")
+        {'tables': [], 'figures': []}
+    """
+    path = _registry_path(Path(run_dir), job)
+    if not path.is_file():
+        return {"tables": [], "figures": []}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _register(run_dir: Path, job: str, kind: str, entry: dict[str, Any]) -> None:
+    reg = published(run_dir, job)
+    reg[kind] = [e for e in reg[kind] if e["name"] != entry["name"]] + [entry]
+    write_json(_registry_path(run_dir, job), reg)
+
+
+def _split_markers(
+    table: pd.DataFrame, shown: pd.DataFrame
+) -> tuple[pd.DataFrame, list[list[object]]]:
+    """Blank hidden numeric cells and return them as (row, column, marker) triples.
+
+    A numeric cell counts as hidden when ``suppress`` flagged it
+    (``<col>__suppressed``) or its published text is a marker ("<5", ".."); the
+    number itself is then never stored, however it was marked. The flag columns
+    are dropped: the published table has the columns ``display_values`` shows.
+    """
+    columns = [c for c in table.columns if not str(c).endswith(_FLAG)]
+    out = table[columns].reset_index(drop=True)
+    markers: list[list[object]] = []
+    for col in columns:
+        values = out[col]
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(
+            values
+        ):
+            continue
+        text = (
+            shown[col].astype("string").fillna("").reset_index(drop=True)
+            if col in shown.columns
+            else pd.Series("", index=out.index, dtype="string")
+        )
+        flag = f"{col}{_FLAG}"
+        flagged = (
+            table[flag].astype("boolean").fillna(False).reset_index(drop=True)
+            if flag in table.columns
+            else pd.Series(False, index=out.index)
+        )
+        marked = text.str.startswith("<") | text.isin(_MARKS)
+        hidden = (flagged | marked).to_numpy(dtype=bool)
+        if not hidden.any():
+            continue
+        out[col] = values.where(~hidden)
+        marks = text.where(text != "", "..")
+        markers += [[int(i), str(col), str(marks[i])] for i in out.index[hidden]]
+    return out, markers
+
+
+def _as_frame(df: pd.DataFrame) -> pd.DataFrame:
+    if isinstance(df.index, pd.RangeIndex) and df.index.name is None:
+        return df
+    return df.reset_index()
+
+
+def publish_table(
+    df: pd.DataFrame,
+    name: str,
+    run_dir: str | Path | None,
+    *,
+    job: str = "report",
+    lang: str = "sv",
+    title: str = "",
+) -> pd.DataFrame:
+    """Check disclosure control, store ``df`` for the batch and return it as published.
+
+    The table must have passed :func:`rehab_analytics.disclosure.suppress`
+    (:func:`~rehab_analytics.disclosure.require_publishable` raises
+    :class:`~rehab_analytics.errors.DisclosureError` otherwise). With a run folder,
+    the table is written to ``<run_dir>/tables/<job>__<name>.parquet`` with hidden
+    cells empty, and their markers ("<5") are kept in the job's registry for the
+    xlsx. Without one (an analyst in JupyterLab) nothing is written.
+
+    Args:
+        df: The suppressed table.
+        name: Short machine name (letters, digits, ``_``, ``-``).
+        run_dir: The batch's run folder, or ``None``/``""`` to only check and show.
+        job: The batch job publishing it (prefix of the file name).
+        lang: Language of the displayed values.
+        title: Human title for the table of contents of ``tables.xlsx``.
+
+    Returns:
+        The table as published (display strings, hidden cells marked).
+
+    Example:
+        >>> publish_table(pd.DataFrame({"n": [12]}), "n", None)  # doctest: +SKIP
+    """
+    from rehab_analytics import disclosure
+
+    _check_name(name, "table")
+    _check_name(job, "job")
+    disclosure.require_publishable(df, what=f"table '{name}'")
+    shown = _as_frame(disclosure.display_values(df, lang=lang))
+    if run_dir:
+        run_dir = Path(run_dir)
+        stored, markers = _split_markers(_as_frame(df), shown)
+        file = f"tables/{job}__{name}.parquet"
+        tmp = _tmp_sibling(run_dir / file)
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        stored.to_parquet(tmp, index=False)
+        os.replace(tmp, run_dir / file)
+        entry = {"name": name, "file": file, "title": title, "markers": markers}
+        _register(run_dir, job, "tables", entry)
+    return shown
+
+
+def publish_figure(
+    fig: Any,
+    name: str,
+    run_dir: str | Path | None,
+    *,
+    job: str = "report",
+    title: str,
+    notes: str = "",
+) -> Path | None:
+    """Save a chart for the deck (PNG via ``slides.save_for_slides``) and register it.
+
+    Args:
+        fig: A matplotlib figure drawn at its slide size.
+        name: Short machine name (letters, digits, ``_``, ``-``).
+        run_dir: The batch's run folder, or ``None``/``""`` to do nothing.
+        job: The batch job publishing it (prefix of the file name).
+        title: The slide title: the takeaway in one sentence.
+        notes: Speaker notes (caveats, definitions).
+
+    Returns:
+        The PNG path, or ``None`` without a run folder.
+
+    Example:
+        >>> publish_figure(None, "funnel", None, title="All within limits") is None
+        True
+    """
+    from rehab_analytics.report.deck import save_for_slides
+
+    _check_name(name, "figure")
+    _check_name(job, "job")
+    if not run_dir:
+        return None
+    run_dir = Path(run_dir)
+    file = f"figures/{job}__{name}.png"
+    (run_dir / "figures").mkdir(parents=True, exist_ok=True)
+    save_for_slides(fig, run_dir / file)
+    _register(
+        run_dir,
+        job,
+        "figures",
+        {"name": name, "file": file, "title": title, "notes": notes},
+    )
+    return run_dir / file
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """Shorthand for notebooks: remembers the run folder, job and language.
+
+    Example:
+        >>> out = Publisher("", "data_quality", "en")
+        >>> out.figure(None, "funnel", title="No outliers") is None
+        True
+    """
+
+    run_dir: str | Path | None
+    job: str = "report"
+    lang: str = "sv"
+
+    def table(self, df: pd.DataFrame, name: str, title: str = "") -> Any:
+        """Publish a suppressed table (see :func:`publish_table`); show it in full.
+
+        Returns a pandas Styler without the index, so that the notebook and its
+        HTML show every row (a DataFrame display is cut after 60); ``.data`` is
+        the published table.
+        """
+        shown = publish_table(
+            df, name, self.run_dir, job=self.job, lang=self.lang, title=title
+        )
+        # Escape cell text: raw-file values and markers such as "<5" stay text.
+        return shown.style.hide(axis="index").format(escape="html")
+
+    def figure(
+        self, fig: Any, name: str, *, title: str, notes: str = ""
+    ) -> Path | None:
+        """Publish a chart for the deck (see :func:`publish_figure`)."""
+        return publish_figure(
+            fig, name, self.run_dir, job=self.job, title=title, notes=notes
+        )
+
+
+def write_html(notebook: str | Path, html: str | Path) -> Path:
+    """Export an executed notebook to HTML without code, prompts or parameters cells.
+
+    Cells tagged ``remove_cell`` (the bilingual markdown headings that structure a
+    report notebook; the report prints its own headings in the chosen language)
+    are left out.
+
+    Example:
+        >>> write_html("executed.ipynb", "executed.html")  # doctest: +SKIP
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    exporter = HTMLExporter(
+        config=Config({"TagRemovePreprocessor": {"remove_cell_tags": ["remove_cell"]}}),
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    body, _ = exporter.from_notebook_node(nbformat.read(str(notebook), as_version=4))
+    html = Path(html)
+    _atomic_write_bytes(html, body.encode("utf-8"))
+    return html
+
+
+def sheet_names(wanted: Iterable[str]) -> list[str]:
+    """Make Excel sheet names: no ``[]:*?/\\``, at most 31 characters, unique.
+
+    Example:
+        >>> sheet_names(["a/b", "x" * 40, "x" * 40])
+        ['a_b', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxx~2']
+    """
+    out: list[str] = []
+    seen: set[str] = set()
+    for raw in wanted:
+        base = _SHEET_BAD.sub("_", str(raw)).strip("'") or "sheet"
+        name, i = base[:31], 1
+        while name.lower() in seen:
+            i += 1
+            suffix = f"~{i}"
+            name = base[: 31 - len(suffix)] + suffix
+        seen.add(name.lower())
+        out.append(name)
+    return out
+
+
+def _cell(value: object) -> object:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return (
+            value.tz_localize(None).to_pydatetime()
+            if value.tzinfo
+            else value.to_pydatetime()
+        )
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def write_tables_xlsx(
+    run_dir: str | Path,
+    tables: list[Mapping[str, Any]],
+    path: str | Path,
+    *,
+    lang: str = "sv",
+) -> Path:
+    """Write every published table to one workbook: a contents sheet, then one sheet each.
+
+    Numbers stay numbers; hidden cells show their marker ("<5", "..") as text.
+
+    Args:
+        run_dir: The run folder the registry paths are relative to.
+        tables: Registry entries with ``job`` added (see :func:`published`).
+        path: The ``.xlsx`` to write (atomically).
+        lang: Language of the contents sheet.
+
+    Example:
+        >>> write_tables_xlsx(".", [], "tables.xlsx")  # doctest: +SKIP
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    run_dir, path = Path(run_dir), Path(path)
+    text = _TEXT.get(lang, _TEXT["sv"])
+    names = sheet_names(f"{t['job']}.{t['name']}" for t in tables)
+    wb = Workbook()
+    contents = wb.active
+    contents.title = text["contents"]
+    contents.append([text["sheet"], text["report"], text["table"], text["title"]])
+    for cell in contents[1]:
+        cell.font = Font(bold=True)
+    bold, right = Font(bold=True), Alignment(horizontal="right")
+    for entry, sheet_name in zip(tables, names, strict=True):
+        contents.append(
+            [sheet_name, entry["job"], entry["name"], entry.get("title", "")]
+        )
+        contents.cell(contents.max_row, 1).hyperlink = f"#'{sheet_name}'!A1"
+        df = pd.read_parquet(run_dir / entry["file"])
+        ws = wb.create_sheet(sheet_name)
+        ws.append([str(c) for c in df.columns])
+        for cell in ws[1]:
+            cell.font = bold
+        columns = [df[c].astype(object).tolist() for c in df.columns]
+        for values in zip(*columns, strict=True):
+            ws.append([_cell(v) for v in values])
+        position = {str(c): j for j, c in enumerate(df.columns)}
+        for row, col, marker in entry.get("markers", []):
+            cell = ws.cell(
+                row=int(row) + 2, column=position[str(col)] + 1, value=marker
+            )
+            cell.alignment = right
+        ws.freeze_panes = "A2"
+        for j, col in enumerate(df.columns, start=1):
+            width = max([len(str(col))] + [len(str(v)) for v in df[col].head(200)])
+            ws.column_dimensions[ws.cell(1, j).column_letter].width = min(50, width + 2)
+    contents.append([])
+    contents.append([text["note"]])
+    contents.column_dimensions["A"].width = 34
+    contents.column_dimensions["D"].width = 60
+    tmp = _tmp_sibling(path)
+    wb.save(tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def write_deck(
+    run_dir: str | Path,
+    figures: list[Mapping[str, Any]],
+    path: str | Path,
+    *,
+    lang: str = "sv",
+    title: str | None = None,
+) -> Path:
+    """Build the slide deck from the published figures, in job order (atomically).
+
+    Uses :func:`rehab_analytics.report.deck.build_deck`; one slide per figure with its
+    takeaway title and speaker notes.
+
+    Example:
+        >>> write_deck(".", [], "deck.pptx")  # doctest: +SKIP
+    """
+    run_dir, path = Path(run_dir), Path(path)
+    title = title or _TEXT.get(lang, _TEXT["sv"])["deck_title"]
+    items = [
+        {
+            "image": str(run_dir / f["file"]),
+            "title": f["title"],
+            "notes": f.get("notes", ""),
+        }
+        for f in figures
+    ]
+    from rehab_analytics.report.deck import ChartSlide, build_deck
+
+    tmp = _tmp_sibling(path)
+    build_deck([ChartSlide(**i) for i in items], tmp, title=title, lang=lang)
+    os.replace(tmp, path)
+    return path
