@@ -1,5 +1,5 @@
 """``python -m rehab_analytics.bench``: run the benchmark."""
 
-from rehab_analytics.bench.core import main
+from rehab_analytics.bench.run import main
 
 raise SystemExit(main())

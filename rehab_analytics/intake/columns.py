@@ -11,8 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rehab_analytics.intake.layout import _cell_text, _header_score
-from rehab_analytics.sources.model import (
+from rehab_analytics.ingest import cell_text
+from rehab_analytics.intake.layout import _header_score
+from rehab_analytics.sources import (
     Band,
     load_sources,
     load_vocabularies,
@@ -92,11 +93,11 @@ _PAIRS = (
 
 def _known_headers(exclude: str | None = None) -> dict[str, Counter]:
     """Return normalised header → Counter of contract fields from every description."""
-    from rehab_analytics.template.columns import (
-        _ANONYMOUS_COLUMNS,
-        _PARTICIPANT_COLUMNS,
-        _SUBPROJECT_COLUMNS,
-        _TEXT,
+    from rehab_analytics.template import (
+        ANONYMOUS_COLUMNS,
+        PARTICIPANT_COLUMNS,
+        SUBPROJECT_COLUMNS,
+        TEXT,
     )
 
     known: dict[str, Counter] = {}
@@ -107,14 +108,14 @@ def _known_headers(exclude: str | None = None) -> dict[str, Counter]:
     for fld, words in _ALIASES.items():
         for w in words:
             add(w, fld)
-    for cols in (_PARTICIPANT_COLUMNS, _SUBPROJECT_COLUMNS, _ANONYMOUS_COLUMNS):
+    for cols in (PARTICIPANT_COLUMNS, SUBPROJECT_COLUMNS, ANONYMOUS_COLUMNS):
         for col in cols:
             fld = {"count_woman": "count_by_sex.woman", "count_man": "count_by_sex.man"}
             for header in (col.sv, col.en):
                 if header:
                     add(header, fld.get(col.field, col.field))
     for key in ("income_before", "income_after"):
-        for text in _TEXT[key]:
+        for text in TEXT[key]:
             add(text, f"band.{key}")
     for source in load_sources():
         if source.name == exclude:
@@ -140,9 +141,9 @@ def _known_vocabularies(exclude: str | None = None) -> dict[str, dict[str, str]]
         for name, table in source.vocabularies.items():
             for label, code in table.items():
                 vocab.setdefault(name, {}).setdefault(label, code)
-    from rehab_analytics.template.profile import _profile_vocabularies
+    from rehab_analytics.template import profile_vocabularies
 
-    for name, table in _profile_vocabularies().items():
+    for name, table in profile_vocabularies().items():
         for label, code in table.items():
             vocab.setdefault(name, {}).setdefault(label, code)
     return vocab
@@ -209,9 +210,9 @@ def _number_texts(texts: pd.Series, decimal: str) -> pd.Series:
 
 
 def _values(raw: np.ndarray, decimal: str) -> _Values:
-    present = [v for v in raw[:_SAMPLE_ROWS] if v is not None and _cell_text(v) != ""]
+    present = [v for v in raw[:_SAMPLE_ROWS] if v is not None and cell_text(v) != ""]
     n = len(present)
-    texts = pd.Series([_cell_text(v) for v in present], dtype="string")
+    texts = pd.Series([cell_text(v) for v in present], dtype="string")
     if n == 0:
         empty = pd.Series([], dtype="float64")
         return _Values(0, texts, 0, 0, {}, empty, 0, 0, 0)

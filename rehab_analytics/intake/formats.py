@@ -14,7 +14,7 @@ from rehab_analytics.intake.columns import (
     _vocab_hits,
 )
 from rehab_analytics.intake.report import InspectReport
-from rehab_analytics.sources.model import normalise_label
+from rehab_analytics.sources import normalise_label
 
 _TOTALS = re.compile(r"(?i)^\s*(?:summa|totalt|total)\b")
 _TOTALS_PATTERN = "(?i)^\\s*(summa|totalt|total)\\b"

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from rehab_analytics.ingest import cell_text, sniff_format
 from rehab_analytics.intake.columns import (
     _assign,
     _band_fields,
@@ -40,7 +41,6 @@ from rehab_analytics.intake.formats import (  # noqa: F401  (re-exported)
 from rehab_analytics.intake.layout import (
     _ENCODINGS,
     _band_row,
-    _cell_text,
     _choose_sheets,
     _find_header,
     _grid,
@@ -53,7 +53,7 @@ from rehab_analytics.intake.layout import (
     _with_siblings,
 )
 from rehab_analytics.intake.report import ColumnProposal, InspectReport, _finish
-from rehab_analytics.sources.model import FIELDS, normalise_label
+from rehab_analytics.sources import FIELDS, normalise_label
 from rehab_analytics.template.write import read_marker, write_template
 
 __all__ = ["ColumnProposal", "InspectReport", "inspect_file", "write_template"]
@@ -94,8 +94,6 @@ def inspect_file(
         >>> {c.header: c.field for c in rep.columns}
         {'Personnr': 'personnummer', 'Kön': 'sex', 'Startdatum': 'start_date'}
     """
-    from rehab_analytics.ingest.read import sniff_format
-
     path = Path(path)
     fmt = sniff_format(path)
     encoding, delimiter = _sniff_csv(path) if fmt == "csv" else (_ENCODINGS[0], ";")
@@ -131,7 +129,7 @@ def inspect_file(
     report.header_row = header_index + 1
     band_index, bands = _band_row(columns, merges, header_index)
     report.band_row = None if band_index is None else band_index + 1
-    headers = [_cell_text(c[header_index]) for c in columns]
+    headers = [cell_text(c[header_index]) for c in columns]
     bodies = [c[header_index + 1 :] for c in columns]
     siblings = _siblings(path)
     if siblings:
@@ -140,7 +138,7 @@ def inspect_file(
             delimiter,
         )  # fmt: skip
     report.files_read = 1 + len(siblings)
-    text_cells = [pd.Series([_cell_text(x) for x in b if x is not None], dtype="string")
+    text_cells = [pd.Series([cell_text(x) for x in b if x is not None], dtype="string")
                   for b in bodies]  # fmt: skip
     decimal, thousands = _decimal(text_cells, delimiter if fmt == "csv" else None)
     if fmt == "csv":

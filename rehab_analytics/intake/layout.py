@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import re
 from collections import Counter
@@ -12,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from rehab_analytics.errors import InputFileError
-from rehab_analytics.sources.model import (
+from rehab_analytics.ingest import band_labels, cell_text, read_grid
+from rehab_analytics.sources import (
     Organisation,
     build_registry,
     load_sources,
@@ -23,16 +23,6 @@ _SCAN_ROWS = 30
 _SCORE_CACHE: dict[int, dict[str, dict[str, float]]] = {}
 _ENCODINGS = ("utf-8-sig", "cp1252")
 _DELIMITERS = (";", ",", "\t", "|")
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return str(value).strip()
 
 
 def _sniff_csv(path: Path) -> tuple[str, str]:
@@ -83,8 +73,6 @@ def _sheet_list(path: Path, fmt: str) -> list[tuple[str, bool]]:
 
 
 def _grid(path: Path, sheet: str, encoding: str, delimiter: str):
-    from rehab_analytics.ingest.read import read_grid
-
     columns, merges, _ = read_grid(
         path, sheet, encoding=(encoding,), delimiter=delimiter, display=path.name
     )
@@ -126,7 +114,7 @@ def _find_header(columns, known) -> tuple[int | None, list[float]]:
     nrows = len(columns[0])
     scores = []
     for r in range(min(nrows, _SCAN_ROWS)):
-        cells = [_cell_text(c[r]) for c in columns if c[r] is not None]
+        cells = [cell_text(c[r]) for c in columns if c[r] is not None]
         texts = [c for c in cells if c and not re.fullmatch(r"[\d\s.,:/-]+", c)]
         if len(texts) < 2:
             scores.append(0.0)
@@ -140,8 +128,6 @@ def _find_header(columns, known) -> tuple[int | None, list[float]]:
 
 def _band_row(columns, merges, header_index: int) -> tuple[int | None, list[str]]:
     """Return the band row index above the header (merged cells) and band labels."""
-    from rehab_analytics.ingest.read import _band_labels
-
     if header_index == 0:
         return None, [""] * len(columns)
     above = header_index - 1
@@ -151,7 +137,7 @@ def _band_row(columns, merges, header_index: int) -> tuple[int | None, list[str]
     filled = [c[above] for c in columns if c[above] is not None]
     if not merged_here or not filled:
         return None, [""] * len(columns)
-    return above, _band_labels(columns, above, merges)
+    return above, band_labels(columns, above, merges)
 
 
 def _letter(index: int) -> str:
@@ -208,7 +194,7 @@ def _same_header_row(columns, want: dict[str, int], index: int) -> int | None:
     if not columns or len(columns[0]) <= index:
         return None
     cells = [
-        normalise_label(_cell_text(c[index])) for c in columns if c[index] is not None
+        normalise_label(cell_text(c[index])) for c in columns if c[index] is not None
     ]
     hits = sum(c in want for c in cells)
     return index if cells and hits * 2 >= len(want) else None
@@ -242,7 +228,7 @@ def _with_siblings(
         if index is None:
             continue
         for c in columns:
-            j = want.get(normalise_label(_cell_text(c[index])))
+            j = want.get(normalise_label(cell_text(c[index])))
             if j is not None:
                 extra[j].append(c[index + 1 :])
     return [

@@ -8,8 +8,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from rehab_analytics.atomic import write_text_atomic
 from rehab_analytics.intake.columns import _VOCAB_OF
-from rehab_analytics.sources.model import (
+from rehab_analytics.sources import (
     Organisation,
     load_vocabularies,
     normalise_label,
@@ -204,10 +205,8 @@ def _draft_toml(r: InspectReport) -> str:
 def _finish(report: InspectReport, write_description: str | Path | None) -> None:
     if write_description is None:
         return
-    from rehab_analytics.template.write import _atomic_write_text
-
     target = Path(write_description)
-    _atomic_write_text(target, report.description_toml())
+    write_text_atomic(target, report.description_toml())
     report.description_path = target
     try:
         parse_description(target)

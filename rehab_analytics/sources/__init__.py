@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from rehab_analytics.sources.model import (
-    TABLE_KINDS,
+from rehab_analytics.sources.find import (
+    build_registry,
+    find_descriptions,
+    load_sources,
+    load_vocabularies,
+    source_dirs,
+    source_vocabularies,
+)
+from rehab_analytics.sources.parse import parse_description
+from rehab_analytics.sources.spec import (
     FIELDS,
-    Organisation,
+    TABLE_KINDS,
     Band,
-    SkipRule,
-    Scale,
-    TableSpec,
-    SourceDescription,
+    Organisation,
     Registry,
+    Scale,
+    SkipRule,
+    SourceDescription,
+    TableSpec,
     normalise_label,
     normalise_labels,
-    source_dirs,
-    find_descriptions,
-    parse_description,
-    load_sources,
-    build_registry,
-    load_vocabularies,
-    source_vocabularies,
 )
 
 __all__ = [

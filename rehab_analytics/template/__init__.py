@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from rehab_analytics.template.columns import (
+    ANONYMOUS_COLUMNS,
+    PARTICIPANT_COLUMNS,
+    SUBPROJECT_COLUMNS,
+    TEXT,
+)
+from rehab_analytics.template.profile import profile_vocabularies
 from rehab_analytics.template.write import (
-    TEMPLATE_VERSION,
     MARKER_SHEET,
     MARKER_TITLE,
+    TEMPLATE_VERSION,
     TemplateMarker,
-    write_template,
+    find_template_descriptions,
     read_marker,
     template_description,
-    find_template_descriptions,
+    write_template,
 )
 
 __all__ = [
@@ -22,4 +29,9 @@ __all__ = [
     "read_marker",
     "template_description",
     "find_template_descriptions",
+    "TEXT",
+    "PARTICIPANT_COLUMNS",
+    "SUBPROJECT_COLUMNS",
+    "ANONYMOUS_COLUMNS",
+    "profile_vocabularies",
 ]

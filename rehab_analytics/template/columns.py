@@ -12,6 +12,10 @@ __all__ = [
     "MARKER_TITLE",
     "TEMPLATE_VERSION",
     "TemplateMarker",
+    "TEXT",
+    "PARTICIPANT_COLUMNS",
+    "SUBPROJECT_COLUMNS",
+    "ANONYMOUS_COLUMNS",
 ]
 
 
@@ -36,7 +40,9 @@ _CODED = {
     "exit_reason": ("exit_reason", contract.EXIT_REASONS),
 }
 _FORM_LABELS = {"sex": "sex_form"}
-_TEXT = {
+# The template's texts: key -> (Swedish, English). Intake learns the income band
+# headers from here, so a filled-in template's bands are recognised.
+TEXT = {
     "sheet_participants": ("Deltagare", "Participants"),
     "sheet_subprojects": ("Delprojektbudget", "Subproject budget"),
     "sheet_anonymous": ("Anonyma deltagare", "Anonymous participants"),
@@ -145,7 +151,9 @@ _SUBPROJECT_COL = _Column(
 _YEAR_COL = _Column(
     "year", "År", "Year", "whole", "Kalenderår.", "Calendar year.", 8, _FIRST_YEAR, 2030
 )
-_PARTICIPANT_COLUMNS = (
+# The columns of each data sheet, in sheet order. Intake learns their headers (both
+# languages) as known headers of their contract fields.
+PARTICIPANT_COLUMNS = (
     _Column(
         "personnummer", "Personnummer", "Personal identity number", "id",
         "Personnummer eller samordningsnummer, ÅÅÅÅMMDD-NNNN eller ÅÅMMDD-NNNN. "
@@ -202,7 +210,7 @@ _PARTICIPANT_COLUMNS = (
             "whole", "Självskattad hälsa vid avslut, samma skala.",
             "Self-rated health at exit, same scale.", 12, *_HEALTH),
 )  # fmt: skip
-_SUBPROJECT_COLUMNS = (
+SUBPROJECT_COLUMNS = (
     _FORBUND_COL,
     _SUBPROJECT_COL,
     _YEAR_COL,
@@ -219,7 +227,7 @@ _SUBPROJECT_COLUMNS = (
             "Del av utfallet som finansieras av Europeiska socialfonden.",
             "Part of the actual cost funded by the European Social Fund.", 18),
 )  # fmt: skip
-_ANONYMOUS_COLUMNS = (
+ANONYMOUS_COLUMNS = (
     _FORBUND_COL,
     _SUBPROJECT_COL,
     _YEAR_COL,
@@ -252,7 +260,7 @@ class TemplateMarker:
 
 
 def _t(key: str, lang: str) -> str:
-    return _TEXT[key][_LANGS.index(lang)]
+    return TEXT[key][_LANGS.index(lang)]
 
 
 def _code_labels(field: str, codes: tuple[str, ...], lang: str) -> list[str]:
@@ -266,14 +274,14 @@ def _code_labels(field: str, codes: tuple[str, ...], lang: str) -> list[str]:
 
 def _registry(raw_dir: Path | None = None):
     """Return the organisation registry from the effective source descriptions."""
-    from rehab_analytics.sources.model import build_registry, load_sources
+    from rehab_analytics.sources import build_registry, load_sources
 
     return build_registry(load_sources(raw_dir))
 
 
 def _municipality_names() -> list[str]:
     """Return the municipality names of the built-in vocabulary, spelled properly."""
-    from rehab_analytics.sources.model import load_vocabularies, normalise_label
+    from rehab_analytics.sources import load_vocabularies, normalise_label
 
     known = load_vocabularies()["municipality"]
     return [name for name in _MUNICIPALITIES if normalise_label(name) in known]

@@ -7,15 +7,15 @@ from pathlib import Path
 from rehab_analytics import contract
 from rehab_analytics.errors import InputFileError
 from rehab_analytics.template.columns import (
-    _ANONYMOUS_COLUMNS,
     _CODED,
     _FORBUND_COL,
     _HEALTH,
     _LANGS,
-    _PARTICIPANT_COLUMNS,
     _STEP,
-    _SUBPROJECT_COLUMNS,
+    ANONYMOUS_COLUMNS,
     MARKER_SHEET,
+    PARTICIPANT_COLUMNS,
+    SUBPROJECT_COLUMNS,
     TEMPLATE_VERSION,
     TemplateMarker,
     _code_labels,
@@ -27,6 +27,7 @@ __all__ = [
     "find_template_descriptions",
     "read_marker",
     "template_description",
+    "profile_vocabularies",
 ]
 
 
@@ -83,9 +84,18 @@ def read_marker(path: str | Path) -> TemplateMarker | None:
     return TemplateMarker(version, lang, forbund)
 
 
-def _profile_vocabularies() -> dict[str, dict[str, str]]:
-    """Return catalogue labels of both languages → codes (normalised) per vocabulary."""
-    from rehab_analytics.sources.model import normalise_label
+def profile_vocabularies() -> dict[str, dict[str, str]]:
+    """Return catalogue labels of both languages → codes (normalised) per vocabulary.
+
+    These are the labels the template's drop-down lists offer, so a filled-in
+    template needs no vocabulary of its own.
+
+    Example:
+        >>> vocab = profile_vocabularies()
+        >>> vocab["sex"]["kvinna"], vocab["sex"]["woman"]
+        ('woman', 'woman')
+    """
+    from rehab_analytics.sources import normalise_label
 
     fields = {vocab: codes for vocab, codes in _CODED.values()}
     fields["income_source"] = contract.INCOME_SOURCES
@@ -102,7 +112,7 @@ def _profile_vocabularies() -> dict[str, dict[str, str]]:
 
 def _sheet_rows(path: Path, sheet: str, header_row: int) -> list[dict[str, object]]:
     """Return the non-blank rows below ``header_row`` as header → value dicts."""
-    from rehab_analytics.ingest.read import read_grid
+    from rehab_analytics.ingest import read_grid
 
     columns, _, _ = read_grid(path, sheet)
     if not columns or len(columns[0]) <= header_row:
@@ -169,7 +179,7 @@ def _template_organisation(path: Path, marker: TemplateMarker, registry, display
 
 
 def _table(kind: str, pattern: str, sheet: str, columns: dict, **options):
-    from rehab_analytics.sources.model import TableSpec
+    from rehab_analytics.sources import TableSpec
 
     required = {"participants": ("personnummer", "start_date")}.get(kind, ("year",))
     return TableSpec(
@@ -221,7 +231,7 @@ def template_description(
     import glob
     import re
 
-    from rehab_analytics.sources.model import Band, Scale, SourceDescription
+    from rehab_analytics.sources import Band, Scale, SourceDescription
 
     path, raw_dir = Path(path), Path(raw_dir)
     relative = path.resolve().relative_to(Path(raw_dir).resolve()).as_posix()
@@ -236,7 +246,7 @@ def template_description(
     lang, pattern = marker.lang, glob.escape(relative)
     organisation = _template_organisation(path, marker, registry, relative)
     participant_map: dict[str, object] = {}
-    for col in _PARTICIPANT_COLUMNS:
+    for col in PARTICIPANT_COLUMNS:
         if col.kind == "income":
             participant_map[col.field] = Band(_t(col.field, lang))
         else:
@@ -244,17 +254,17 @@ def template_description(
     wide = {"woman": "count_woman", "man": "count_man"}
     anonymous_map: dict[str, object] = {
         c.field: c.header(lang)
-        for c in _ANONYMOUS_COLUMNS
+        for c in ANONYMOUS_COLUMNS
         if not c.field.startswith("count")
     }
     anonymous_map["count_by_sex"] = {
-        sex: next(c.header(lang) for c in _ANONYMOUS_COLUMNS if c.field == field)
+        sex: next(c.header(lang) for c in ANONYMOUS_COLUMNS if c.field == field)
         for sex, field in wide.items()
     }
     candidates = [
         ("participants", _t("sheet_participants", lang), participant_map, 2, {"band_row": 1}),
         ("subprojects", _t("sheet_subprojects", lang),
-         {c.field: c.header(lang) for c in _SUBPROJECT_COLUMNS}, 1, {}),
+         {c.field: c.header(lang) for c in SUBPROJECT_COLUMNS}, 1, {}),
         ("anonymous_counts", _t("sheet_anonymous", lang), anonymous_map, 1, {}),
     ]  # fmt: skip
     tables = []
@@ -282,7 +292,7 @@ def template_description(
         organisation=organisation,
         tables=tuple(tables),
         scales={"step": Scale(*_STEP), "health": Scale(*_HEALTH)},
-        vocabularies=_profile_vocabularies(),
+        vocabularies=profile_vocabularies(),
     )
 
 
@@ -318,7 +328,7 @@ def find_template_descriptions(raw_dir: str | Path, sources, registry=None) -> l
         >>> [d.name for d in find_template_descriptions(raw, [])]
         ['template_inbox_mall']
     """
-    from rehab_analytics.sources.model import build_registry
+    from rehab_analytics.sources import build_registry
 
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():

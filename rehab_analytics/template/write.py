@@ -16,23 +16,22 @@ reading a filled-in template back (:func:`read_marker`,
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 
 from rehab_analytics import contract
+from rehab_analytics.atomic import write_atomic
 from rehab_analytics.errors import SourceDescriptionError
 from rehab_analytics.template.columns import (  # noqa: F401  (re-exported)
-    _ANONYMOUS_COLUMNS,
     _CODED,
     _FORBUND_COL,
     _INSTRUCTIONS,
     _LANGS,
     _MUNICIPALITIES,
-    _PARTICIPANT_COLUMNS,
-    _SUBPROJECT_COLUMNS,
+    ANONYMOUS_COLUMNS,
     MARKER_SHEET,
     MARKER_TITLE,
+    PARTICIPANT_COLUMNS,
+    SUBPROJECT_COLUMNS,
     TEMPLATE_VERSION,
     TemplateMarker,
     _code_labels,
@@ -42,8 +41,8 @@ from rehab_analytics.template.columns import (  # noqa: F401  (re-exported)
     _t,
 )
 from rehab_analytics.template.profile import (  # noqa: F401  (re-exported)
-    _profile_vocabularies,
     find_template_descriptions,
+    profile_vocabularies,
     read_marker,
     template_description,
 )
@@ -79,34 +78,6 @@ def _list_values(registry, lang: str, forbund: str | None) -> dict[str, list[str
     for field, (vocab, codes) in _CODED.items():
         lists[field] = _code_labels(vocab, codes, lang)
     return lists
-
-
-def _atomic_save(wb, path: Path) -> Path:
-    """Save an openpyxl workbook via a temporary file and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _atomic_write_text(path: Path, text: str) -> Path:
-    """Write text via a temporary file and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _validation(col: _Column, lang: str, list_ref: str | None):
@@ -292,12 +263,12 @@ def _write_marker(wb, marker: TemplateMarker) -> None:
 def _sheet_layout(lang: str, forbund: str | None):
     """Return [(sheet title, columns)] for the three data sheets."""
     participants = (
-        _PARTICIPANT_COLUMNS if forbund else (_FORBUND_COL, *_PARTICIPANT_COLUMNS)
+        PARTICIPANT_COLUMNS if forbund else (_FORBUND_COL, *PARTICIPANT_COLUMNS)
     )
     return [
         (_t("sheet_participants", lang), participants),
-        (_t("sheet_subprojects", lang), _SUBPROJECT_COLUMNS),
-        (_t("sheet_anonymous", lang), _ANONYMOUS_COLUMNS),
+        (_t("sheet_subprojects", lang), SUBPROJECT_COLUMNS),
+        (_t("sheet_anonymous", lang), ANONYMOUS_COLUMNS),
     ]
 
 
@@ -353,4 +324,4 @@ def write_template(
     # The lists sheet goes last among the visible ones so users land on data sheets.
     wb.move_sheet(_t("sheet_lists", lang), offset=len(wb.sheetnames))
     _write_marker(wb, TemplateMarker(TEMPLATE_VERSION, lang, forbund))
-    return _atomic_save(wb, path)
+    return write_atomic(path, wb.save)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rehab_analytics.bench import core as bench
-from rehab_analytics.bench.core import (
+from rehab_analytics import bench
+from rehab_analytics.bench import (
     TARGETS,
     Target,
     bench_record,
@@ -21,6 +21,7 @@ from rehab_analytics.bench.core import (
     ratio,
     write_json_atomic,
 )
+from rehab_analytics.bench.measure import _run_child
 
 REQUIRED_KEYS = {
     "clean_over_parse",
@@ -234,7 +235,7 @@ def test_memory_of_a_process_tree_counts_the_workers(tmp_path):
         "os.wait()\n"
     )
     memory: list[dict[str, float]] = []
-    bench._run_child([sys.executable, "-c", code], tmp_path / "child.log", memory)
+    _run_child([sys.executable, "-c", code], tmp_path / "child.log", memory)
     [m] = memory
     # Two processes with 80 MiB of their own each (plus the parent's 80 MiB
     # shared copy-on-write with the child): the tree holds well over one of them,

@@ -1,4 +1,4 @@
-"""Tests for rehab_analytics.ingest.read: one file (and sheet) into raw cells with row numbers."""
+"""Tests for rehab_analytics.ingest: one file (and sheet) into raw cells with row numbers."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 
 from rehab_analytics.errors import InputFileError, MissingColumnError
-from rehab_analytics.ingest.read import (
+from rehab_analytics.ingest import (
     read_sheet,
     read_table_file,
     select_sheets,
     sniff_format,
 )
-from rehab_analytics.sources.model import Band, TableSpec
+from rehab_analytics.sources import Band, TableSpec
 
 COLUMNS = {"personnummer": "Personnummer", "start_date": "Startdatum", "sex": "Kön"}
 

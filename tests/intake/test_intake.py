@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from rehab_analytics import catalogue
-from rehab_analytics.intake import inspect as intake
-from rehab_analytics.template import write as template
 from rehab_analytics.errors import InputFileError, SourceDescriptionError
-from rehab_analytics.sources.model import Band, load_vocabularies, normalise_label
+from rehab_analytics.intake import inspect as intake
+from rehab_analytics.sources import Band, load_vocabularies, normalise_label
+from rehab_analytics.template import write as template
 
 KEY = "k" * 40
 SHEETS = {
@@ -79,7 +79,7 @@ def _participant_rows(lang: str, with_forbund: bool) -> list[dict]:
     def lab(field: str, code: str) -> str:
         return template._code_labels(field, (code,), lang)[0]
 
-    h = {c.field: c.header(lang) for c in template._PARTICIPANT_COLUMNS}
+    h = {c.field: c.header(lang) for c in template.PARTICIPANT_COLUMNS}
     rows = [
         {
             h["personnummer"]: "19900307-2387",
@@ -215,7 +215,7 @@ def test_template_municipalities_are_in_vocabulary():
 @pytest.mark.parametrize("lang", ["sv", "en"])
 def test_profile_maps_every_template_label(lang):
     """Every drop-down label of the template maps back to its code."""
-    vocab = template._profile_vocabularies()
+    vocab = template.profile_vocabularies()
     builtin = load_vocabularies()
     for _field, (name, codes) in template._CODED.items():
         for code in codes:
@@ -253,7 +253,7 @@ def test_template_description_needs_a_forbund(tmp_path):
 
 def test_find_templates_skips_claimed_and_unmarked(tmp_path):
     """Only marked workbooks that no description claims get the profile."""
-    from rehab_analytics.sources.model import load_sources
+    from rehab_analytics.sources import load_sources
 
     raw = tmp_path / "raw"
     template.write_template(raw / "inbox" / "mall.xlsx", forbund="centrum")
@@ -268,8 +268,8 @@ def test_find_templates_skips_claimed_and_unmarked(tmp_path):
 
 
 def _fill_all(path: Path, lang: str, with_forbund: bool) -> None:
-    h = {c.field: c.header(lang) for c in template._SUBPROJECT_COLUMNS}
-    a = {c.field: c.header(lang) for c in template._ANONYMOUS_COLUMNS}
+    h = {c.field: c.header(lang) for c in template.SUBPROJECT_COLUMNS}
+    a = {c.field: c.header(lang) for c in template.ANONYMOUS_COLUMNS}
     name = "Samordningsförbundet Göteborg Väster"
     budget = [
         {
@@ -430,8 +430,8 @@ def test_inspect_draft_cleans_sample_like_shipped(sample_run, name, monkeypatch)
     """The draft description of each sample source cleans it like the shipped one."""
     import shutil
 
-    from rehab_analytics.config import BUILTIN_SOURCES_DIR
     from rehab_analytics.clean.run import run_clean
+    from rehab_analytics.config import BUILTIN_SOURCES_DIR
     from rehab_analytics.processed import load
 
     monkeypatch.setenv("RA_PSEUDONYM_KEY", KEY)

@@ -9,7 +9,7 @@ import pytest
 
 from rehab_analytics import contract
 from rehab_analytics.errors import SourceDescriptionError
-from rehab_analytics.sources.model import (
+from rehab_analytics.sources import (
     Band,
     build_registry,
     find_descriptions,

@@ -1,97 +1,35 @@
-"""Source descriptions: find, parse and check them; the organisation registry; vocabularies.
-
-Each förbund's layout is described by one TOML file (docs/source-descriptions.md).
-This module turns those files into frozen dataclasses, builds the registry of
-organisations (förbund and subproject codes, names, aliases, colours) and loads the
-label vocabularies. It never reads data files.
-"""
+"""Parse and check one source description (TOML) into the model's dataclasses."""
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
-import unicodedata
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 
-import pandas as pd
-
 from rehab_analytics import contract
-from rehab_analytics.config import BUILTIN_SOURCES_DIR, CONFIG_DIR
 from rehab_analytics.errors import SourceDescriptionError
+from rehab_analytics.sources.spec import (
+    _DEFAULT_DATE_FORMATS,
+    FIELDS,
+    TABLE_KINDS,
+    Band,
+    Organisation,
+    Scale,
+    SkipRule,
+    SourceDescription,
+    TableSpec,
+    normalise_label,
+)
 
-__all__ = [
-    "TABLE_KINDS",
-    "FIELDS",
-    "Organisation",
-    "Band",
-    "SkipRule",
-    "Scale",
-    "TableSpec",
-    "SourceDescription",
-    "Registry",
-    "normalise_label",
-    "normalise_labels",
-    "source_dirs",
-    "find_descriptions",
-    "parse_description",
-    "load_sources",
-    "build_registry",
-    "load_vocabularies",
-    "source_vocabularies",
-]
+__all__ = ["parse_description"]
 
-TABLE_KINDS = ("participants", "subprojects", "anonymous_counts")
-
-# Contract fields a description may map, per table kind.
-FIELDS: dict[str, tuple[str, ...]] = {
-    "participants": (
-        "personnummer",
-        "sex",
-        "birth_year",
-        "age",
-        "municipality",
-        "education",
-        "start_date",
-        "end_date",
-        "income_before",
-        "income_after",
-        "support_years_before",
-        "occupation_before",
-        "occupation_after",
-        "exit_reason",
-        "step_start",
-        "step_end",
-        "health_start",
-        "health_end",
-    ),
-    "subprojects": (
-        "forbund",
-        "subproject",
-        "year",
-        "planned_participants",
-        "budget_sek",
-        "cost_sek",
-        "esf_sek",
-    ),
-    "anonymous_counts": (
-        "forbund",
-        "subproject",
-        "year",
-        "sex",
-        "count",
-        "count_by_sex",
-    ),
-}
 _BAND_FIELDS = ("income_before", "income_after")
 _DEFAULT_REQUIRED = {
     "participants": ("personnummer", "start_date"),
     "subprojects": ("year",),
     "anonymous_counts": ("year",),
 }
-_DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d")
 _TOP_KEYS = {"organisation", "tables", "scales", "vocabularies", "description"}
 _ORG_KEYS = {
     "forbund",
@@ -131,216 +69,6 @@ _VOCABULARY_CODES: dict[str, tuple[str, ...]] = {
     "municipality": (),
 }
 _CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-_NON_ALNUM = re.compile(r"[\W_]+")
-
-
-def normalise_label(text: object) -> str:
-    """Return a label normalised for matching (diacritics off, lower case, spaces).
-
-    Unicode NFKD with combining marks removed, casefolded, every run of
-    non-alphanumeric characters turned into one space, trimmed.
-
-    Example:
-        >>> normalise_label("FÖRSÖRJNINGS-STÖD")
-        'forsorjnings stod'
-        >>> normalise_label("  Ek. bistånd ")
-        'ek bistand'
-    """
-    decomposed = unicodedata.normalize("NFKD", str(text))
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _NON_ALNUM.sub(" ", stripped.casefold()).strip()
-
-
-def normalise_labels(values: pd.Series) -> pd.Series:
-    """Return :func:`normalise_label` of each non-empty value (NA stays NA).
-
-    Each distinct value is normalised once, so long columns of repeated labels
-    are cheap.
-
-    Example:
-        >>> normalise_labels(pd.Series(["Kvinna", None, "KVINNA "])).tolist()
-        ['kvinna', <NA>, 'kvinna']
-    """
-    present = values.dropna()
-    uniques = pd.unique(present)
-    mapping = {u: normalise_label(u) for u in uniques}
-    return values.map(mapping).astype("string")
-
-
-@dataclass(frozen=True)
-class Organisation:
-    """One förbund's subproject as registered by a source description."""
-
-    forbund: str
-    forbund_name: str
-    subproject: str
-    subproject_name: str
-    forbund_aliases: tuple[str, ...] = ()
-    subproject_aliases: tuple[str, ...] = ()
-    target_group: str = ""
-    colour: str | None = None
-    source: str = ""
-
-
-@dataclass(frozen=True)
-class Band:
-    """Income sources given as one column per source under a merged header band."""
-
-    band: str
-
-
-@dataclass(frozen=True)
-class SkipRule:
-    """Rows whose ``column`` matches ``pattern`` are declared non-data rows."""
-
-    column: str
-    pattern: str
-
-
-@dataclass(frozen=True)
-class Scale:
-    """A source's own ordinal scale (step-to-work or self-rated health)."""
-
-    min: int
-    max: int
-    labels: Mapping[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """How to read one table (participants, subprojects, anonymous counts) of a source.
-
-    ``columns`` maps contract fields to raw headers (or a :class:`Band`, or for
-    ``count_by_sex`` a mapping sex code → header).
-    """
-
-    kind: str
-    files: tuple[str, ...]
-    columns: Mapping[str, object]
-    sheets: tuple[str, ...] = ()
-    header_row: int | str = 1
-    band_row: int | None = None
-    required: tuple[str, ...] = ()
-    skip_rows: SkipRule | None = None
-    excel_serial_dates: bool = False
-    date_formats: tuple[str, ...] = _DEFAULT_DATE_FORMATS
-    encoding: tuple[str, ...] = ("utf-8-sig", "cp1252")
-    delimiter: str = ";"
-    decimal: str = ","
-    thousands: str = " "
-    list_separator: str = ","
-
-
-@dataclass(frozen=True)
-class SourceDescription:
-    """One parsed and checked source description (one TOML file)."""
-
-    name: str
-    path: Path
-    organisation: Organisation | None
-    tables: tuple[TableSpec, ...]
-    scales: Mapping[str, Scale] = field(default_factory=dict)
-    vocabularies: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Registry:
-    """The registered organisations: six defaults first, then the rest in file order.
-
-    Example:
-        >>> org = Organisation("nordost", "SF Nordost", "dino", "Dino", ("Nordost",))
-        >>> reg = Registry((org,))
-        >>> reg.forbund_codes, reg.subproject_codes
-        (('nordost',), ('dino',))
-        >>> reg.resolve_forbund(pd.Series(["NORDOST", "x"])).tolist()
-        ['nordost', <NA>]
-    """
-
-    organisations: tuple[Organisation, ...]
-
-    @property
-    def forbund_codes(self) -> tuple[str, ...]:
-        """Förbund codes in registry order (no repeats)."""
-        return tuple(dict.fromkeys(o.forbund for o in self.organisations))
-
-    @property
-    def subproject_codes(self) -> tuple[str, ...]:
-        """Subproject codes in registry order."""
-        return tuple(o.subproject for o in self.organisations)
-
-    def organisation(self, subproject: str) -> Organisation:
-        """Return the organisation registered for ``subproject``."""
-        for org in self.organisations:
-            if org.subproject == subproject:
-                return org
-        raise KeyError(subproject)
-
-    def forbund_of(self) -> dict[str, str]:
-        """Return the mapping subproject code → förbund code."""
-        return {o.subproject: o.forbund for o in self.organisations}
-
-    def subprojects_of(self) -> dict[str, list[str]]:
-        """Return the mapping förbund code → its subproject codes."""
-        out: dict[str, list[str]] = {}
-        for org in self.organisations:
-            out.setdefault(org.forbund, []).append(org.subproject)
-        return out
-
-    def _lookup(self, which: str) -> dict[str, str]:
-        table: dict[str, str] = {}
-        for org in self.organisations:
-            code = getattr(org, which)
-            names = (
-                code,
-                getattr(org, f"{which}_name"),
-                *getattr(org, f"{which}_aliases"),
-            )
-            for name in names:
-                table.setdefault(normalise_label(name), code)
-        return table
-
-    def resolve_forbund(self, labels: pd.Series) -> pd.Series:
-        """Map förbund codes, names or aliases (any case/diacritics) to codes; else NA."""
-        return normalise_labels(labels).map(self._lookup("forbund")).astype("string")
-
-    def resolve_subproject(self, labels: pd.Series) -> pd.Series:
-        """Map subproject codes, names or aliases to codes; else NA."""
-        return normalise_labels(labels).map(self._lookup("subproject")).astype("string")
-
-
-def source_dirs(raw_dir: Path | None = None) -> list[Path]:
-    """Return the description folders in override order (built-in, raw, RA_SOURCES_DIR).
-
-    Example:
-        >>> source_dirs()[0].parent.name
-        'sources'
-    """
-    dirs = [BUILTIN_SOURCES_DIR]
-    if raw_dir is not None:
-        dirs.append(Path(raw_dir) / "_sources")
-    extra = os.environ.get("RA_SOURCES_DIR", "")
-    dirs.extend(Path(p) for p in extra.split(os.pathsep) if p)
-    return dirs
-
-
-def find_descriptions(dirs: Iterable[Path]) -> list[Path]:
-    """Return the effective description files: later folders override by file name.
-
-    Files keep the order of their first appearance (built-in files first, in
-    sorted order), so the registry order is stable.
-
-    Example:
-        >>> find_descriptions([]) == []
-        True
-    """
-    chosen: dict[str, Path] = {}
-    for folder in dirs:
-        folder = Path(folder)
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.glob("*.toml")):
-            chosen[path.name] = path
-    return list(chosen.values())
 
 
 def _fail(path: Path, key: str, message: str) -> SourceDescriptionError:
@@ -659,86 +387,3 @@ def parse_description(path: Path) -> SourceDescription:
         scales=_parse_scales(path, raw.get("scales", {})),
         vocabularies=_parse_vocabularies(path, raw.get("vocabularies", {})),
     )
-
-
-def load_sources(
-    raw_dir: Path | None = None, dirs: Iterable[Path] | None = None
-) -> list[SourceDescription]:
-    """Find and parse every effective source description.
-
-    Args:
-        raw_dir: The raw folder (its ``_sources`` folder is searched).
-        dirs: Folders to search instead of :func:`source_dirs`.
-
-    Example:
-        >>> load_sources(dirs=[]) == []
-        True
-    """
-    folders = source_dirs(raw_dir) if dirs is None else list(dirs)
-    return [parse_description(p) for p in find_descriptions(folders)]
-
-
-def build_registry(sources: Iterable[SourceDescription]) -> Registry:
-    """Build the registry: the six default förbund first, then others in file order.
-
-    Raises:
-        SourceDescriptionError: If two descriptions register the same subproject.
-
-    Example:
-        >>> build_registry([]).subproject_codes
-        ()
-    """
-    orgs: list[Organisation] = []
-    seen: dict[str, str] = {}
-    for source in sources:
-        org = source.organisation
-        if org is None:
-            continue
-        if org.subproject in seen:
-            raise SourceDescriptionError(
-                f"key 'organisation.subproject': '{org.subproject}' is already registered "
-                f"by {seen[org.subproject]}. Give each subproject one description.",
-                file=str(source.path),
-            )
-        seen[org.subproject] = source.path.name
-        orgs.append(org)
-    default_rank = {code: i for i, code in enumerate(contract.DEFAULT_FORBUND)}
-    first_seen = {o.forbund: i for i, o in reversed(list(enumerate(orgs)))}
-
-    def rank(item: tuple[int, Organisation]) -> tuple[int, int, int]:
-        i, org = item
-        fb = default_rank.get(org.forbund, len(default_rank) + first_seen[org.forbund])
-        return fb, first_seen[org.forbund], i
-
-    return Registry(tuple(o for _, o in sorted(enumerate(orgs), key=rank)))
-
-
-def load_vocabularies(path: Path | None = None) -> dict[str, dict[str, str]]:
-    """Load the built-in vocabularies with labels normalised.
-
-    Example:
-        >>> load_vocabularies()["sex"]["kvinna"]
-        'woman'
-    """
-    path = Path(path) if path is not None else CONFIG_DIR / "vocabularies.toml"
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    return {
-        name: _check_vocabulary(path, name, name, table) for name, table in raw.items()
-    }
-
-
-def source_vocabularies(
-    base: Mapping[str, Mapping[str, str]], source: SourceDescription
-) -> dict[str, dict[str, str]]:
-    """Return ``base`` with the source's own labels merged over it.
-
-    Example:
-        >>> base = {"sex": {"kvinna": "woman"}}
-        >>> src = SourceDescription("x", Path("x.toml"), None, (), {}, {"sex": {"q": "woman"}})
-        >>> sorted(source_vocabularies(base, src)["sex"])
-        ['kvinna', 'q']
-    """
-    merged = {name: dict(table) for name, table in base.items()}
-    for name, table in source.vocabularies.items():
-        merged.setdefault(name, {}).update(table)
-    return merged
