@@ -26,6 +26,7 @@ __all__ = [
     "ANONYMOUS_COLUMNS",
     "REJECT_COLUMNS",
     "REJECT_STATUSES",
+    "COMPLETENESS_FIELDS",
     "income_columns",
     "income_group",
 ]
@@ -199,3 +200,26 @@ REJECT_COLUMNS = (
     "reason",
     "message",
 )
+
+# Completeness of the clean participants: contract field -> (participants column,
+# values that count as not filled in besides NA). The förbund feedback workbooks and
+# the data-quality report count a field as filled in by this one rule.
+COMPLETENESS_FIELDS = {
+    "id_kind": ("id_kind", ("other", "missing", "invalid")),
+    "sex": ("sex", ("unknown",)),
+    "birth_year": ("birth_year", ()),
+    "municipality": ("municipality", ("unknown",)),
+    "education": ("education", ("unknown",)),
+    "start_date": ("start_date", ()),
+    "end_date": ("end_date", ()),
+    "income_before": ("income_group_before", ("unknown",)),
+    "income_after": ("income_group_after", ("unknown",)),
+    "support_years_before": ("support_years_before", ("unknown",)),
+    "occupation_before": ("occupation_before", ("unknown",)),
+    "occupation_after": ("occupation_after", ("unknown",)),
+    "exit_reason": ("exit_reason", ("unknown",)),
+    "step_start": ("step_start", ()),
+    "step_end": ("step_end", ()),
+    "health_start": ("health_start", ()),
+    "health_end": ("health_end", ()),
+}

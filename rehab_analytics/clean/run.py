@@ -2,7 +2,8 @@
 
 :func:`run_clean` reads every source description, cleans each source on its own
 (one unreadable source is reported, the others are still cleaned), checks the row
-accounting, validates the tables and writes them atomically. :func:`load` reads
+accounting, validates the tables and writes them atomically
+(:mod:`~rehab_analytics.clean.write`); :func:`rehab_analytics.processed.load` reads
 them back with their contract dtypes.
 """
 
@@ -10,14 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import glob
-import json
 import multiprocessing
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,11 +22,12 @@ import pandas as pd
 from rehab_analytics import contract
 from rehab_analytics._version import __version__
 from rehab_analytics.background import can_fork, in_background
+from rehab_analytics.clean.result import CleanResult, _source_report
+from rehab_analytics.clean.write import write_outputs
 from rehab_analytics.config import settings, worker_count
 from rehab_analytics.errors import InputFileError, RehabAnalyticsError
-from rehab_analytics.identity import resolve_key
-from rehab_analytics.processed import OUTPUT_FILES, PREVIOUS_REPORT
-from rehab_analytics.sources.model import (
+from rehab_analytics.keys import resolve_key
+from rehab_analytics.sources import (
     Registry,
     SourceDescription,
     TableSpec,
@@ -42,16 +39,12 @@ from rehab_analytics.sources.model import (
 from rehab_analytics.template.write import find_template_descriptions
 
 if TYPE_CHECKING:
-    from rehab_analytics.clean.table import CleanTable
+    from rehab_analytics.clean.decide import CleanTable
 
 __all__ = [
-    "OUTPUT_FILES",
-    "PREVIOUS_REPORT",
-    "CleanResult",
     "AccountingError",
     "find_files",
     "run_clean",
-    "write_atomic",
 ]
 
 _TABLES = ("participants", "subprojects", "anonymous_counts")
@@ -59,101 +52,6 @@ _TABLES = ("participants", "subprojects", "anonymous_counts")
 
 class AccountingError(RuntimeError):
     """Raised when rows read ≠ clean + rejected + skipped (a bug, never a data problem)."""
-
-
-@dataclass
-class CleanResult:
-    """What :func:`run_clean` did.
-
-    Attributes:
-        ok: True when every source was cleaned and every table validated.
-        report: The cleaning report (also written as ``cleaning_report.json``).
-        out_dir: Where the outputs were written.
-        paths: Output name → file written.
-    """
-
-    ok: bool
-    report: dict
-    out_dir: Path
-    paths: dict[str, Path] = field(default_factory=dict)
-
-    def summary(self) -> str:
-        """Return one line per source and where the outputs are.
-
-        Example:
-            >>> r = CleanResult(True, {"sources": {}, "totals": {}}, Path("out"))
-            >>> r.summary().splitlines()[0]
-            'Cleaned 0 sources: all OK.'
-        """
-        sources = self.report.get("sources", {})
-        failed = [n for n, s in sources.items() if s.get("error")]
-        missing = [n for n, s in sources.items() if s.get("not_delivered")]
-        head = f"Cleaned {len(sources) - len(missing)} sources: " + (
-            "all OK."
-            if not failed
-            else f"{len(failed)} could not be read ({', '.join(failed)})."
-        )
-        if missing:
-            head += f" Not delivered: {', '.join(missing)}."
-            if len(missing) == len(sources):
-                head += " No source delivered any file: check the raw folder."
-        lines = [head]
-        width = max([len(n) for n in sources] + [6])
-        for name, s in sources.items():
-            if s.get("error"):
-                lines.append(f"  {name:<{width}}  ERROR: {s['error']}")
-                continue
-            if s.get("not_delivered"):
-                lines.append(f"  {name:<{width}}  not delivered: {s['not_delivered']}")
-                continue
-            warnings = sum(s.get("warnings", {}).values())
-            lines.append(
-                f"  {name:<{width}}  {s['n_files']:>3} files  {s['rows_read']:>7} rows read"
-                f"  {s['rows_clean']:>7} clean  {s['rows_rejected']:>5} rejected"
-                f"  {s['rows_skipped']:>4} skipped  {warnings:>5} warnings"
-            )
-        failures = self.report.get("validation", [])
-        if failures:
-            lines.append(f"Validation failed ({len(failures)} problems), for example:")
-            lines += [f"  {f['message']}" for f in failures[:5]]
-        totals = self.report.get("totals", {})
-        if totals:
-            lines.append(
-                f"Total: {totals['participants']} episodes, {totals['subprojects']} subproject "
-                f"years, {totals['anonymous_counts']} anonymous counts, "
-                f"{totals['rejects']} problems listed."
-            )
-        if self.paths:
-            lines.append(f"Outputs in {self.out_dir}:")
-            lines += [f"  {p.name}" for p in self.paths.values()]
-            lines.append(
-                f"Check rejected rows and warnings in {self.paths.get('rejects_csv', '')}."
-            )
-        return "\n".join(lines)
-
-
-def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    """Write a file atomically: ``write`` fills a temp file in the same folder, then rename.
-
-    A crash or Ctrl-C leaves either the old file or the new one, never half a file.
-
-    Example:
-        >>> import tempfile
-        >>> p = Path(tempfile.mkdtemp()) / "a.txt"
-        >>> write_atomic(p, lambda t: t.write_text("hej")).read_text()
-        'hej'
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def find_files(raw_dir: Path, spec: TableSpec) -> list[tuple[Path, str]]:
@@ -191,7 +89,7 @@ def _clean_source(
     """Clean every table of one source; raise RehabAnalyticsError if it cannot be read."""
     # Imported here: `load` (every report notebook) needs none of the cleaning code.
     from rehab_analytics.clean.table import clean_table
-    from rehab_analytics.ingest.read import read_table_file
+    from rehab_analytics.ingest import read_table_file
 
     vocab = source_vocabularies(vocabularies, source)
     tables: dict[str, list[CleanTable]] = {k: [] for k in _TABLES}
@@ -291,53 +189,6 @@ def _clean_sources(
             yield source, futures[i].result
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _source_report(
-    source: SourceDescription, raw_dir: Path, info: dict, problems: pd.DataFrame
-) -> dict:
-    files = info["files"]
-    warnings = problems[problems["status"] == "warning"]
-    unknown = warnings[warnings["reason"] == "unknown_label"]
-    unknown_counts = (
-        unknown.groupby(["column", "value"], sort=True).size().reset_index(name="count")
-        if len(unknown)
-        else pd.DataFrame(columns=["column", "value", "count"])
-    )
-    try:
-        description = source.path.relative_to(
-            Path(__file__).resolve().parent
-        ).as_posix()
-        description = f"(built-in) {description}"
-    except ValueError:
-        description = str(source.path)
-    return {
-        "description": description,
-        "n_files": len({f["file"] for f in files}),
-        "rows_read": sum(f["rows_read"] for f in files),
-        "rows_clean": sum(f["rows_clean"] for f in files),
-        "rows_rejected": sum(f["rows_rejected"] for f in files),
-        "rows_skipped": sum(f["rows_skipped"] for f in files),
-        "blank_rows": sum(f["blank_rows"] for f in files),
-        "rejected_by_reason": {
-            str(k): int(v)
-            for k, v in problems[problems["status"] == "rejected"]["reason"]
-            .value_counts()
-            .sort_index()
-            .items()
-        },
-        "warnings": {
-            str(k): int(v)
-            for k, v in warnings["reason"].value_counts().sort_index().items()
-        },
-        "unknown_labels": [
-            {"column": str(r.column), "value": str(r.value), "count": int(r.count)}
-            for r in unknown_counts.itertuples(index=False)
-        ],
-        "notes": info["notes"],
-        "files": files,
-        "error": None,
-    }
 
 
 def _load_validation() -> None:
@@ -499,7 +350,7 @@ def run_clean(
         return report
 
     try:
-        paths = _write_outputs(out, frames, final_report)
+        paths = write_outputs(out, frames, final_report)
     except BaseException:
         if fork_feedback:  # wait for it; its error is secondary to this one
             with contextlib.suppress(BaseException):
@@ -537,91 +388,3 @@ def _sorted(df: pd.DataFrame, kind: str) -> pd.DataFrame:
     if not keys or df.empty:
         return df
     return df.sort_values(keys, kind="stable").reset_index(drop=True)
-
-
-# Text a spreadsheet program would run as a formula when it opens the CSV
-# (CSV injection, OWASP); values come from the raw files.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """Return ``df`` with text cells that start like a formula prefixed by "'"."""
-    out = df.copy()
-    for col in out.columns:
-        if pd.api.types.is_string_dtype(out[col]):
-            text = out[col].astype("string")
-            risky = text.str.startswith(_FORMULA_START).fillna(False).astype(bool)
-            out[col] = text.mask(risky, "'" + text)
-    return out
-
-
-def _write_outputs(
-    out: Path, frames: dict[str, pd.DataFrame], report: Callable[[], dict]
-) -> dict[str, Path]:
-    """Write the tables, then the report ``report()`` returns (it may still be
-    waiting for the validation while the tables are written), all atomically."""
-    writers: dict[str, Callable[[Path], None]] = {}
-    for kind in (*_TABLES, "rejects"):
-        df = frames[kind]
-        writers[kind] = lambda t, df=df: df.to_parquet(t, index=False)
-    rejects = _csv_safe(frames["rejects"])
-    writers["rejects_csv"] = lambda t: rejects.to_csv(
-        t, sep=";", index=False, encoding="utf-8-sig", lineterminator="\n"
-    )
-    current = out / OUTPUT_FILES["report"]
-    if current.is_file():
-        old = current.read_bytes()
-        writers["previous_report"] = lambda t: t.write_bytes(old)
-
-    def write_report(tmp: Path) -> None:
-        text = json.dumps(report(), ensure_ascii=False, indent=2, default=str) + "\n"
-        tmp.write_text(text, encoding="utf-8")
-
-    writers["report"] = write_report
-    names = {**OUTPUT_FILES, "previous_report": PREVIOUS_REPORT}
-    return _write_all_atomic(out, {k: (out / names[k], w) for k, w in writers.items()})
-
-
-def _write_all_atomic(
-    out: Path, targets: dict[str, tuple[Path, Callable[[Path], None]]]
-) -> dict[str, Path]:
-    """Write every file to a temp file first, then rename them all (report last).
-
-    A crash or kill while writing (nearly all of the time) leaves the previous
-    set of outputs whole; only the renames at the end are not one step. Temp
-    names carry the pid, so leftovers of a killed run are removed next time.
-    """
-    out.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temp(out, [path.name for path, _ in targets.values()])
-    staged: dict[str, tuple[Path, Path]] = {}
-    try:
-        for kind, (path, write) in targets.items():
-            prefix = f".{path.name}.{os.getpid()}."
-            fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=out)
-            os.close(fd)
-            staged[kind] = (Path(tmp), path)
-            write(Path(tmp))
-        for tmp, path in staged.values():
-            os.replace(tmp, path)
-    except BaseException:
-        for tmp, _ in staged.values():
-            tmp.unlink(missing_ok=True)
-        raise
-    return {kind: path for kind, (_, path) in staged.items()}
-
-
-def _remove_stale_temp(out: Path, names: list[str]) -> None:
-    """Remove ``.<name>.<pid>.*.tmp`` files whose process no longer exists."""
-    if os.name != "posix":  # os.kill(pid, 0) is only a liveness probe on POSIX
-        return
-    for name in names:
-        for tmp in out.glob(f".{glob.escape(name)}.*.tmp"):
-            pid = tmp.name[len(name) + 2 :].split(".")[0]
-            if not pid.isdecimal():
-                continue
-            try:
-                os.kill(int(pid), 0)
-            except ProcessLookupError:
-                tmp.unlink(missing_ok=True)
-            except OSError:  # alive, owned by another user
-                continue

@@ -15,7 +15,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from rehab_analytics import contract
-from rehab_analytics.sources.model import Registry
+from rehab_analytics.sources import Registry
 
 __all__ = [
     "ParticipantsModel",

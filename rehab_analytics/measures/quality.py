@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from rehab_analytics.clean.feedback import _COMPLETENESS
+from rehab_analytics.contract import COMPLETENESS_FIELDS
 
 __all__ = [
     "OUTCOMES",
@@ -85,7 +85,9 @@ def completeness(participants: pd.DataFrame, by: str = "subproject") -> pd.DataF
         0          a         sex  2       1    0.5
         1          a  start_date  2       2    1.0
     """
-    fields = {f: spec for f, spec in _COMPLETENESS.items() if spec[0] in participants}
+    fields = {
+        f: spec for f, spec in COMPLETENESS_FIELDS.items() if spec[0] in participants
+    }
     filled = pd.DataFrame(
         {
             field: participants[column].notna()

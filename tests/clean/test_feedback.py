@@ -10,6 +10,8 @@ import pytest
 
 from rehab_analytics import contract
 from rehab_analytics.clean import feedback as feedback
+from rehab_analytics.clean import feedback_xlsx
+from rehab_analytics.clean.write import FORMULA_START, neutralise
 from rehab_analytics.errors import InputFileError
 
 DANGEROUS = ["=1+1", "+46 31 123", "-2+3", "@SUM(A1:A2)", "\t=cmd", "\r=cmd"]
@@ -260,8 +262,8 @@ def test_problem_rows_written_as_xml_read_back_like_xlsxwriter_cells(tmp_path):
         quoted = book.add_format({"quote_prefix": True})
         for i, rec in enumerate(frame.itertuples(index=False), start=1):
             if isinstance(rec.text, str) and rec.text:
-                text = feedback.neutralise(rec.text)
-                risky = text.startswith(feedback._FORMULA_START)
+                text = neutralise(rec.text)
+                risky = text.startswith(FORMULA_START)
                 sheet.write_string(i, 0, text, quoted if risky else None)
             if rec.row is not pd.NA:
                 sheet.write_number(i, 1, int(rec.row))
@@ -273,12 +275,12 @@ def test_problem_rows_written_as_xml_read_back_like_xlsxwriter_cells(tmp_path):
         book.add_worksheet("summary")
         book.add_worksheet("problems")
         quoted = book.add_format({"quote_prefix": True})
-        pending["rows"] = feedback._rows_xml(frame, 1, quoted._get_xf_index())
+        pending["rows"] = feedback_xlsx._rows_xml(frame, 1, quoted._get_xf_index())
 
-    feedback._save_xlsx(
+    feedback_xlsx._save_xlsx(
         written,
         fill,
-        lambda tmp: feedback._insert_rows(
+        lambda tmp: feedback_xlsx._insert_rows(
             tmp, "xl/worksheets/sheet2.xml", pending["rows"], f"A1:C{len(frame) + 1}"
         ),
     )

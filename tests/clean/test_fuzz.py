@@ -17,24 +17,19 @@ from badinput import HEADER, P1, P2, write_xlsx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rehab_analytics.clean.table import (
-    EXCEL_ERRORS,
-    as_text,
-    clean_table,
-    map_vocabulary,
-    parse_dates,
-    parse_numbers,
-)
+from rehab_analytics.clean.column import EXCEL_ERRORS, as_text
+from rehab_analytics.clean.table import clean_table
+from rehab_analytics.clean.validate import coerce_table, validate_table
+from rehab_analytics.clean.values import map_vocabulary, parse_dates, parse_numbers
 from rehab_analytics.errors import RehabAnalyticsError
 from rehab_analytics.identity import parse_ids
-from rehab_analytics.ingest.read import read_table_file
-from rehab_analytics.sources.model import (
+from rehab_analytics.ingest import read_table_file
+from rehab_analytics.sources import (
     build_registry,
     load_vocabularies,
     parse_description,
     source_vocabularies,
 )
-from rehab_analytics.clean.validate import coerce_table, validate_table
 
 KEY = b"fuzz-key-" + b"x" * 32
 # RA_FUZZ_EXAMPLES=1000 for a deeper search by hand; the suite stays fast.

@@ -9,13 +9,15 @@ import pandas as pd
 import pytest
 
 from rehab_analytics import contract
+from rehab_analytics.clean.run import run_clean
+from rehab_analytics.clean.write import write_atomic
 from rehab_analytics.errors import (
     InputFileError,
     KeyMissingError,
     SourceDescriptionError,
 )
-from rehab_analytics.identity import find_personnummer_like, pseudonymise, resolve_key
-from rehab_analytics.clean.run import run_clean, write_atomic
+from rehab_analytics.identity import find_personnummer_like, pseudonymise
+from rehab_analytics.keys import resolve_key
 from rehab_analytics.processed import OUTPUT_FILES, load
 
 KEY = "pipeline-test-key-" + "k" * 32

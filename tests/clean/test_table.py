@@ -1,4 +1,5 @@
-"""Tests for rehab_analytics.clean.table: raw cells → contract rows, rejects and warnings."""
+"""Tests for cleaning one table (clean.table and the modules it uses): raw cells →
+contract rows, rejects and warnings."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ import pandas as pd
 import pytest
 
 from rehab_analytics import contract
-from rehab_analytics.clean.table import (
-    as_text,
-    clean_table,
+from rehab_analytics.clean.column import as_text
+from rehab_analytics.clean.table import clean_table
+from rehab_analytics.clean.values import (
     episode_ids,
     income_flags,
     income_groups,
@@ -22,8 +23,8 @@ from rehab_analytics.clean.table import (
     parse_numbers,
 )
 from rehab_analytics.identity import find_personnummer_like, parse_ids, pseudonymise
-from rehab_analytics.ingest.read import read_table_file
-from rehab_analytics.sources.model import (
+from rehab_analytics.ingest import read_table_file
+from rehab_analytics.sources import (
     Band,
     Organisation,
     Registry,
@@ -542,7 +543,7 @@ def test_clean_does_not_mutate_input(tmp_path):
 
 def test_distinct_values_are_parsed_once(tmp_path, monkeypatch):
     """Dates are parsed per distinct value, not per row (the performance contract)."""
-    import rehab_analytics.clean.table as clean_module
+    import rehab_analytics.clean.values as clean_module
 
     calls = []
     original = clean_module._date_of

@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 from rehab_analytics import contract
-from rehab_analytics.sources.model import Organisation, Registry
 from rehab_analytics.clean.validate import (
     coerce_anonymous_counts,
     coerce_participants,
@@ -15,6 +14,7 @@ from rehab_analytics.clean.validate import (
     table_dtypes,
     validate_table,
 )
+from rehab_analytics.sources import Organisation, Registry
 
 REGISTRY = Registry(
     (
