@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from rehab_analytics.config import CONFIG_DIR
+from rehab_analytics.contract import DEFAULT_FORBUND, DEFAULT_SUBPROJECTS
 
 __all__ = [
     "LANGUAGES",
@@ -33,6 +35,8 @@ __all__ = [
     "format_int",
     "format_share",
     "format_sek",
+    "format_period",
+    "unit_order",
 ]
 
 LANGUAGES = ("sv", "en")
@@ -70,6 +74,9 @@ _ORGANISATION_FIELDS = {
 _SEPARATORS = {"sv": (",", NBSP), "en": (".", ",")}
 _MINUS = {"sv": "\u2212", "en": "-"}
 _MISSING = "–"
+_UNITS = {"forbund": DEFAULT_FORBUND, "subproject": DEFAULT_SUBPROJECTS}
+# The code of the project row that charts and tables add after the units.
+_TOTAL = "total"
 
 
 @lru_cache(maxsize=4)
@@ -178,7 +185,7 @@ def _registry_names(field: str, registry: object | None) -> dict[str, str]:
     """Names from the organisation registry (Swedish only) for added organisations."""
     if registry is None:
         from rehab_analytics.errors import RehabAnalyticsError
-        from rehab_analytics.sources.model import build_registry, load_sources
+        from rehab_analytics.sources import build_registry, load_sources
 
         try:
             registry = build_registry(load_sources())
@@ -336,3 +343,66 @@ def format_sek(x: object, lang: str = DEFAULT_LANG) -> str:
     if number == _MISSING:
         return number
     return f"{number}{NBSP}kr" if lang == "sv" else f"SEK {number}"
+
+
+def format_period(start: object, end: object, lang: str = DEFAULT_LANG) -> str:
+    """Format a reporting period as "okt 2015–jun 2019" / "Oct 2015–Jun 2019".
+
+    Example:
+        >>> format_period("2015-10-01", "2019-06-30", "en")
+        'Oct 2015–Jun 2019'
+    """
+    months = text("common.months", lang).split()
+
+    def one(value: object) -> str:
+        stamp = pd.Timestamp(value)
+        return f"{months[stamp.month - 1]} {stamp.year}"
+
+    return text("common.period", lang, start=one(start), end=one(end))
+
+
+def unit_order(
+    codes: Iterable[object],
+    column: str | None = None,
+    categories: Iterable[object] = (),
+    registry: object = None,
+    *,
+    display: bool = False,
+) -> list:
+    """Return the unit codes (subprojects, förbund) present in ``codes``, in order.
+
+    Known codes come first, in the order of ``categories``, then the registry's
+    subprojects, then the contract's defaults for ``column``; other codes follow
+    alphabetically. Missing codes are left out.
+
+    Args:
+        codes: Unit codes, repeats and missing values allowed.
+        column: ``"subproject"`` or ``"forbund"``: whose contract order applies
+            (None: subprojects, then förbund; another column: none).
+        categories: An order that comes first (a categorical dtype's).
+        registry: Organisation registry whose ``subproject_codes`` come next.
+        display: For charts and published tables: the codes become text and the
+            project total (``"total"``) goes last. Measures keep the codes as
+            they are and sort a ``"total"`` code like any other.
+
+    Example:
+        >>> unit_order(["total", "new", "aktiv", "dino"], display=True)
+        ['dino', 'aktiv', 'new', 'total']
+        >>> unit_order(["b", "a", "dino"], "subproject", categories=["b"])
+        ['b', 'dino', 'a']
+    """
+    if column is None:
+        defaults: Iterable[object] = (*DEFAULT_SUBPROJECTS, *DEFAULT_FORBUND)
+    else:
+        defaults = _UNITS.get(column, ())
+    known = [*categories, *(getattr(registry, "subproject_codes", ()) or ()), *defaults]
+    rank: dict[object, int] = {}
+    for code in known:
+        rank.setdefault(code, len(rank))
+    present = [c for c in dict.fromkeys(codes) if not pd.isna(c)]
+    if display:
+        present = [str(c) for c in present]
+    return sorted(
+        present,
+        key=lambda c: (display and c == _TOTAL, rank.get(c, len(rank)), str(c)),
+    )

@@ -14,12 +14,22 @@ import pandas as pd
 
 from rehab_analytics.errors import DisclosureError
 
-__all__ = ["suppress", "is_publishable", "require_publishable", "display_values"]
+__all__ = [
+    "FLAG_SUFFIX",
+    "SECONDARY_SUFFIX",
+    "suppress",
+    "is_publishable",
+    "require_publishable",
+    "display_values",
+]
 
-_FLAG = "__suppressed"
-# Marks cells hidden only to protect another cell: they may be large, so they are
-# shown as ".." rather than "<5". Ends with _FLAG so every writer drops it.
-_SECONDARY = "__secondary" + _FLAG
+# Flag columns travel with the table to every writer: ``<col>__suppressed`` is True
+# where ``col`` is hidden.
+FLAG_SUFFIX = "__suppressed"
+# ``<col>__secondary__suppressed`` marks cells hidden only to protect another cell:
+# they may be large, so they are shown as ".." rather than "<5". It ends with
+# FLAG_SUFFIX, so every writer that drops flag columns drops it too.
+SECONDARY_SUFFIX = "__secondary" + FLAG_SUFFIX
 # Safety net for pathological margin layouts; real tables settle in a few rounds.
 _MAX_ROUNDS = 10_000
 
@@ -169,7 +179,7 @@ def _default_keys(table: pd.DataFrame, exclude: set[str]) -> list[str]:
         c
         for c in table.columns
         if c not in exclude
-        and not str(c).endswith(_FLAG)
+        and not str(c).endswith(FLAG_SUFFIX)
         and not pd.api.types.is_float_dtype(table[c])
     ]
 
@@ -286,10 +296,10 @@ def suppress(
     unprotected = 0
     for col in counts:
         values = _numeric(out[col], col)
-        prior = _flags(out, f"{col}{_FLAG}")
+        prior = _flags(out, f"{col}{FLAG_SUFFIX}")
         present = ~np.isnan(values) | prior
         small = present & (values > 0) & (values < threshold)
-        primary = (prior & ~_flags(out, f"{col}{_SECONDARY}")) | small
+        primary = (prior & ~_flags(out, f"{col}{SECONDARY_SUFFIX}")) | small
         mask = prior | small
         unprotected += _secondary(values, mask, present, margin_ids, sex_ids)
         hidden[col] = mask
@@ -307,18 +317,18 @@ def suppress(
     for col in shares:
         values = _numeric(out[col], col)
         prior = (
-            out[f"{col}{_FLAG}"].fillna(False).to_numpy(dtype=bool)
-            if f"{col}{_FLAG}" in out.columns
+            out[f"{col}{FLAG_SUFFIX}"].fillna(False).to_numpy(dtype=bool)
+            if f"{col}{FLAG_SUFFIX}" in out.columns
             else np.zeros(len(out), dtype=bool)
         )
         hidden[col] = prior | row_hidden
         out[col] = _as_nullable(values, hidden[col], False, out.index)
 
     for col, mask in hidden.items():
-        out[f"{col}{_FLAG}"] = mask
+        out[f"{col}{FLAG_SUFFIX}"] = mask
     for col, mask in secondary.items():
         if mask.any():
-            out[f"{col}{_SECONDARY}"] = mask
+            out[f"{col}{SECONDARY_SUFFIX}"] = mask
     out.attrs["disclosure"] = {
         "threshold": threshold,
         "suppressed_cells": int(sum(int(m.sum()) for m in hidden.values())),
@@ -462,11 +472,11 @@ def display_values(
     shares = set(mark.get("share_cols", ()))
     less_than = f"<{mark['threshold']}"
     pct_suffix = "\u00a0%" if lang == "sv" else "%"
-    columns = [c for c in df.columns if not str(c).endswith(_FLAG)]
+    columns = [c for c in df.columns if not str(c).endswith(FLAG_SUFFIX)]
     out = pd.DataFrame(index=df.index)
     for col in columns:
         series = df[col]
-        flag = f"{col}{_FLAG}"
+        flag = f"{col}{FLAG_SUFFIX}"
         suppressed = _flags(df, flag)
         is_number = pd.api.types.is_numeric_dtype(series) and not (
             pd.api.types.is_bool_dtype(series)
@@ -491,7 +501,7 @@ def display_values(
             shown = _format_numbers(values, digits, lang)
             hidden_text = less_than if col in counts else share_mark
             hidden_text = np.where(
-                _flags(df, f"{col}{_SECONDARY}"), share_mark, hidden_text
+                _flags(df, f"{col}{SECONDARY_SUFFIX}"), share_mark, hidden_text
             )
         text = np.where(suppressed, hidden_text, np.where(missing, "", shown))
         out[col] = pd.Series(text, index=df.index, dtype="string")

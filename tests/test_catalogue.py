@@ -9,7 +9,7 @@ import pytest
 
 from rehab_analytics import catalogue, contract
 from rehab_analytics.config import CONFIG_DIR
-from rehab_analytics.sources.model import Organisation, Registry
+from rehab_analytics.sources import Organisation, Registry
 
 NBSP = "\u00a0"
 

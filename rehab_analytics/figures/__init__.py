@@ -20,7 +20,7 @@ This module is the one to import: the shared types live in
 
 from __future__ import annotations
 
-from rehab_analytics import narrative  # noqa: F401(re-exported: figures.narrative)
+from rehab_analytics import narrative  # noqa: F401  (re-exported: figures.narrative)
 from rehab_analytics.figures.charts import (
     age_sex,
     casemix,

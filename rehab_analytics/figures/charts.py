@@ -5,7 +5,6 @@ from __future__ import annotations
 from rehab_analytics import catalogue, narrative
 from rehab_analytics import tables as ft
 from rehab_analytics.figures.core import (
-    _UNIT,
     Chart,
     Context,
     _draw,
@@ -15,6 +14,7 @@ from rehab_analytics.figures.core import (
 )
 from rehab_analytics.tables import (
     OUTCOME,
+    UNIT,
     select,
 )
 
@@ -52,7 +52,7 @@ def enrolment(ctx: Context, unit: str | None = None) -> Chart:
     goal = ft.goal_table(
         ctx.participants, ctx.subprojects, ctx.anonymous, ctx.threshold
     )
-    row = _row(goal, _UNIT, unit) if unit else _goal_total(goal)
+    row = _row(goal, UNIT, unit) if unit else _goal_total(goal)
     title = narrative.enrolment_sentence(row, ctx.lang, unit)
     figure = _draw(ctx, plots.enrolment_chart, table)
     n = None if row is None else row.get("enrolled")
@@ -216,12 +216,12 @@ def income_transition(ctx: Context, unit: str | None = None) -> Chart:
     """
     from rehab_analytics import plots
 
-    by = _UNIT if unit else None
+    by = UNIT if unit else None
     table = select(ft.income_transition_table(ctx.episodes, ctx.threshold, by=by), unit)
     figure = _draw(ctx, plots.income_transition_chart, table, unit=unit)
     tests = ft.income_change_table(ctx.episodes, ctx.threshold)
     if unit:
-        title = narrative.mcnemar_sentence(_row(tests, _UNIT, unit), ctx.lang)
+        title = narrative.mcnemar_sentence(_row(tests, UNIT, unit), ctx.lang)
     else:
         title = narrative.mcnemar_overview(tests, ctx.lang)
     # the heat map's row totals may be hidden; the McNemar pairs are the same people
@@ -253,12 +253,12 @@ def occupation(ctx: Context, unit: str | None = None) -> Chart:
     if title == catalogue.text("chart.occupation.title", ctx.lang):
         # the cells are hidden: say who started work or studies instead
         outcome = "started_or_increased"
-        by = _UNIT if unit else None
+        by = UNIT if unit else None
         shares = select(
             ft.outcome_table(ctx.episodes, outcome, ctx.threshold, by=by), unit
         )
         title = narrative.outcome_sentence(_row(shares), outcome, ctx.lang, unit)
-    n = _visible_sum(table.drop_duplicates(_UNIT), "total")
+    n = _visible_sum(table.drop_duplicates(UNIT), "total")
     return Chart("occupation", table, figure, title, ctx.notes(n), ctx.lang)
 
 
@@ -274,7 +274,7 @@ def exit_reasons(ctx: Context, unit: str | None = None) -> Chart:
     table = select(ft.exit_reason_table(ctx.episodes, ctx.threshold), unit)
     figure = _draw(ctx, plots.exit_reasons_chart, table)
     title = narrative.exit_sentence(table, ctx.lang, unit)
-    n = _visible_sum(table.drop_duplicates(_UNIT), "total")
+    n = _visible_sum(table.drop_duplicates(UNIT), "total")
     return Chart(
         "exit_reasons",
         table,
@@ -326,7 +326,7 @@ def step_change(ctx: Context, unit: str | None = None, measure: str = "step") ->
     """
     from rehab_analytics import plots
 
-    by = _UNIT if unit else None
+    by = UNIT if unit else None
     table = ft.step_distribution_table(
         ctx.episodes, ctx.threshold, measure=measure, by=by
     )
@@ -396,7 +396,7 @@ def esf_by_sex(
     """
     from rehab_analytics import plots
 
-    by = _UNIT if unit else None
+    by = UNIT if unit else None
     table = select(ft.esf_table(ctx.episodes, dimension, ctx.threshold, by=by), unit)
     figure = _draw(ctx, plots.esf_by_sex_chart, table, dimension=dimension, unit=unit)
     title = narrative.esf_sentence(table, ctx.lang, dimension=dimension)

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from rehab_analytics import catalogue, measures, narrative, stats
-from rehab_analytics.tables.core import _FLAG, _SECONDARY, _UNIT
+from rehab_analytics.disclosure import FLAG_SUFFIX, SECONDARY_SUFFIX
+from rehab_analytics.tables import UNIT
 
 __all__ = [
     "Chart",
@@ -104,10 +105,8 @@ class Context:
     @cached_property
     def units(self) -> list[str]:
         """Subproject codes with episodes in the period, in registry order."""
-        codes = self.episodes[_UNIT].dropna().astype(str).unique()
-        from rehab_analytics.plots.style import _unit_order
-
-        return _unit_order(codes)
+        codes = self.episodes[UNIT].dropna().astype(str).unique()
+        return catalogue.unit_order(codes, display=True)
 
     def notes(self, n: object, key: str | None = None, **fmt: object) -> str:
         """Slide notes: source, n, suppression rule, plus an optional catalogue note."""
@@ -156,10 +155,10 @@ def context(
     anonymous = getattr(tables, "anonymous_counts", None)
     if units:
         wanted = [str(u) for u in units]
-        people = people[people[_UNIT].astype("string").isin(wanted).fillna(False)]
-        plan = plan[plan[_UNIT].astype("string").isin(wanted).fillna(False)]
+        people = people[people[UNIT].astype("string").isin(wanted).fillna(False)]
+        plan = plan[plan[UNIT].astype("string").isin(wanted).fillna(False)]
         if anonymous is not None:
-            keep = anonymous[_UNIT].astype("string").isin(wanted).fillna(False)
+            keep = anonymous[UNIT].astype("string").isin(wanted).fillna(False)
             anonymous = anonymous[keep]
     if "participant_key" not in people:
         # the sample's truth table has no pseudonyms: one person per episode
@@ -280,7 +279,7 @@ def labelled(
     """
     mapping = {**_VALUE_FIELDS, **(fields or {})}
     out = table.copy()
-    data = [c for c in out.columns if not str(c).endswith(_FLAG)]
+    data = [c for c in out.columns if not str(c).endswith(FLAG_SUFFIX)]
     for col in data:
         name = mapping.get(str(col))
         if name is None or pd.api.types.is_numeric_dtype(out[col]):
@@ -289,13 +288,13 @@ def labelled(
             [_label(name, v, lang) for v in out[col].astype(object)], dtype="string"
         )
     for col in [c for c in data if c in _P_VALUES]:
-        hidden = out.get(f"{col}{_FLAG}", pd.Series(False, index=out.index))
+        hidden = out.get(f"{col}{FLAG_SUFFIX}", pd.Series(False, index=out.index))
         text = [
             _p_text(v, lang, bool(h))
             for v, h in zip(out[col].astype(object), hidden.fillna(False), strict=True)
         ]
         out[col] = pd.array(text, dtype="string")
-        out = out.drop(columns=[f"{col}{_FLAG}"], errors="ignore")
+        out = out.drop(columns=[f"{col}{FLAG_SUFFIX}"], errors="ignore")
     headers = {}
     for col in data:
         key = f"table.column.{col}"
@@ -304,8 +303,8 @@ def labelled(
         )
     rename = dict(headers)
     for col, header in headers.items():
-        rename[f"{col}{_FLAG}"] = f"{header}{_FLAG}"
-        rename[f"{col}{_SECONDARY}"] = f"{header}{_SECONDARY}"
+        rename[f"{col}{FLAG_SUFFIX}"] = f"{header}{FLAG_SUFFIX}"
+        rename[f"{col}{SECONDARY_SUFFIX}"] = f"{header}{SECONDARY_SUFFIX}"
     out = out.rename(columns=rename)
     mark = copy.deepcopy(table.attrs.get("disclosure", {}))
     for key in ("count_cols", "share_cols"):
@@ -395,7 +394,7 @@ def _row(table: pd.DataFrame, column: str | None = None, value: object = None):
 def _visible_sum(table: pd.DataFrame, column: str) -> float | None:
     if column not in table.columns:
         return None
-    hidden = table.get(f"{column}{_FLAG}", pd.Series(False, index=table.index))
+    hidden = table.get(f"{column}{FLAG_SUFFIX}", pd.Series(False, index=table.index))
     values = pd.to_numeric(table[column], errors="coerce")
     if hidden.fillna(False).astype(bool).any():
         return None

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from rehab_analytics import catalogue, narrative
 from rehab_analytics.figures.core import (
-    _UNIT,
     Context,
     Table,
     _title,
 )
+from rehab_analytics.tables import UNIT
 
 __all__ = [
     "completeness",
@@ -67,7 +67,7 @@ def completeness(ctx: Context) -> Table:
     from rehab_analytics.measures import quality as quality
 
     table = disclosure.suppress(
-        quality.completeness(ctx.participants, by=_UNIT),
+        quality.completeness(ctx.participants, by=UNIT),
         threshold=ctx.threshold,
         count_cols=["n", "filled"],
         share_cols=["share"],

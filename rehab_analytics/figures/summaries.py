@@ -7,7 +7,6 @@ import pandas as pd
 from rehab_analytics import catalogue, narrative
 from rehab_analytics import tables as ft
 from rehab_analytics.figures.core import (
-    _UNIT,
     Context,
     Table,
     _goal_total,
@@ -17,6 +16,7 @@ from rehab_analytics.figures.core import (
 from rehab_analytics.tables import (
     OUTCOME,
     SUMMARY_OUTCOMES,
+    UNIT,
     delivery_changes,
     select,
 )
@@ -230,7 +230,7 @@ def small_units(ctx: Context, outcome: str = OUTCOME) -> list[str]:
     table = ft.outcome_table(ctx.episodes, outcome, ctx.threshold)
     n = pd.to_numeric(table["n"], errors="coerce")
     small = table[(n.isna() | (n < narrative.SMALL_UNIT)).to_numpy()]
-    return small[_UNIT].astype(str).tolist()
+    return small[UNIT].astype(str).tolist()
 
 
 def summary(
@@ -304,15 +304,15 @@ def unit_summary(ctx: Context, unit: str) -> narrative.Text:
     )
     return narrative.bullets(
         [
-            narrative.enrolment_sentence(_row(goal, _UNIT, unit), ctx.lang, unit) + ".",
+            narrative.enrolment_sentence(_row(goal, UNIT, unit), ctx.lang, unit) + ".",
             narrative.comparison_sentence(
                 unit,
-                _row(shares, _UNIT, unit),
+                _row(shares, UNIT, unit),
                 oe=_row(oe, "unit", unit),
                 lang=ctx.lang,
             ),
-            narrative.mcnemar_sentence(_row(tests, _UNIT, unit), ctx.lang),
-            narrative.time_sentence(_row(times, _UNIT, unit), ctx.lang),
+            narrative.mcnemar_sentence(_row(tests, UNIT, unit), ctx.lang),
+            narrative.time_sentence(_row(times, UNIT, unit), ctx.lang),
             narrative.step_sentence(_row(steps), "step", ctx.lang),
         ]
     )
@@ -330,7 +330,7 @@ def outcomes_by_unit(ctx: Context) -> Table:
         for o in SUMMARY_OUTCOMES
     ]
     table = pd.concat(parts, ignore_index=True)
-    front = [_UNIT, "outcome"]
+    front = [UNIT, "outcome"]
     table = table[[*front, *[c for c in table.columns if c not in front]]]
     from rehab_analytics import disclosure
 
@@ -345,7 +345,7 @@ def outcomes_by_sex(ctx: Context, outcome: str = OUTCOME) -> Table:
         >>> outcomes_by_sex  # doctest: +ELLIPSIS
         <function outcomes_by_sex at ...>
     """
-    table = ft.outcome_table(ctx.episodes, outcome, ctx.threshold, by=[_UNIT, "sex"])
+    table = ft.outcome_table(ctx.episodes, outcome, ctx.threshold, by=[UNIT, "sex"])
     empty = table["sex"].astype("string").eq("unknown") & table["n"].eq(0)
     table = table[~empty.fillna(False).to_numpy()].reset_index(drop=True)
     return Table("outcomes_by_sex", table, _title("outcomes_by_sex", ctx), ctx.lang)

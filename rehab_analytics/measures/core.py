@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from rehab_analytics import stats
+from rehab_analytics.catalogue import unit_order
 from rehab_analytics.contract import (
     DEFAULT_FORBUND,
     DEFAULT_SUBPROJECTS,
@@ -135,13 +136,6 @@ def _exited(df: pd.DataFrame) -> pd.Series:
     return df["end_date"].notna() & _valid(df)
 
 
-def _unit_order(name: str, present: Iterable, categories: Iterable = ()) -> list:
-    """Present unit codes: in dtype order, then contract order, then alphabetical."""
-    present = set(present)
-    order = [c for c in (*categories, *_UNITS.get(name, ())) if c in present]
-    return list(dict.fromkeys(order)) + sorted(present - set(order), key=str)
-
-
 def _key(
     values: pd.Series, name: str, full: pd.Series, extra: Iterable
 ) -> pd.Categorical:
@@ -149,7 +143,7 @@ def _key(
     dtype = full.dtype
     if name in _UNITS:
         cats = list(dtype.categories) if isinstance(dtype, pd.CategoricalDtype) else []
-        categories = _unit_order(name, [*full.dropna().unique(), *extra], cats)
+        categories = unit_order([*full.dropna().unique(), *extra], name, cats)
     elif isinstance(dtype, pd.CategoricalDtype):
         categories = list(dtype.categories)
     elif name in _CODED:
@@ -233,7 +227,7 @@ def _by_units(tables: dict[str, pd.Series], by: list[str]) -> pd.DataFrame:
     joined = joined.reset_index()
     joined.columns = [*by, *tables]
     for column in by:
-        order = _unit_order(column, joined[column].dropna())
+        order = unit_order(joined[column].dropna(), column)
         joined[column] = pd.Categorical(joined[column], categories=order)
     return joined.sort_values(by, ignore_index=True)
 

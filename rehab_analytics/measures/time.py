@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from rehab_analytics.catalogue import unit_order
 from rehab_analytics.measures.core import (
     _LEVEL,
     _as_by,
@@ -23,7 +24,6 @@ from rehab_analytics.measures.core import (
     _period_labels,
     _prepare,
     _require,
-    _unit_order,
     _valid,
     add_period,
 )
@@ -36,8 +36,11 @@ __all__ = [
     "time_summary",
     "trend",
     "spc_limits",
+    "xmr_limits",
 ]
 
+# METHODS: XmR needs 12–13 points per unit (tertials 2015–2019 give ~11); the
+# rule and the factor serve both the report's numbers and the chart.
 SPC_MIN_POINTS = 12
 _XMR_FACTOR = 2.66
 
@@ -95,12 +98,12 @@ def enrolment_over_time(
         return pd.DataFrame(columns=columns)
     grid = _period_grid(min(bounds), max(bounds), kind)
     ends = grid["end"].to_numpy()
-    units = _unit_order(
-        "subproject",
+    units = unit_order(
         [
             *people["subproject"].dropna().astype(str),
             *subprojects["subproject"].astype(str),
         ],
+        "subproject",
     )
     started = pd.crosstab(
         people["subproject"].astype(str), _period_labels(people["start_date"], kind)
@@ -417,3 +420,50 @@ def spc_limits(trend_df: pd.DataFrame, value: str = "share") -> pd.DataFrame:
         enough_points=count >= SPC_MIN_POINTS,
         outside=(out[value] < low) | (out[value] > high),
     )
+
+
+def xmr_limits(values) -> pd.DataFrame:
+    """XmR (individuals) chart: centre line, limits and signals for a series.
+
+    Limits are mean ± 2.66 × mean moving range, as in :func:`spc_limits` (which
+    gives them per group of a trend table); this one takes the shown points of
+    one series and adds the signals: a point outside the limits; 7 points in a
+    row on one side of the mean; 7 points in a row rising or falling; 2 of 3
+    points beyond two thirds of the way to a limit (same side).
+
+    Example:
+        >>> out = xmr_limits([5, 6, 5, 7, 5, 6, 5, 7, 6, 5, 6, 20])
+        >>> round(float(out["ucl"].iloc[0]), 2), out.index[out["signal"]].tolist()
+        (13.45, [11])
+    """
+    x = np.asarray(values, dtype=float)
+    mean = float(np.nanmean(x)) if len(x) else np.nan
+    mr_bar = float(np.nanmean(np.abs(np.diff(x)))) if len(x) > 1 else np.nan
+    ucl, lcl = mean + _XMR_FACTOR * mr_bar, mean - _XMR_FACTOR * mr_bar
+    outside = (x > ucl) | (x < lcl)
+    run_side = _runs(np.sign(x - mean), 7)
+    # 7 points rising (or falling) are 6 equal steps; flag the point before them too
+    run_trend = _runs(np.sign(np.diff(x, prepend=np.nan)), 6)
+    run_trend |= np.r_[run_trend[1:], False]
+    two_of_three = np.zeros(len(x), dtype=bool)
+    for beyond in (x > mean + 2 / 3 * (ucl - mean), x < mean - 2 / 3 * (mean - lcl)):
+        hits = beyond.astype(int)
+        window = np.convolve(hits, np.ones(3, dtype=int))[: len(x)]
+        two_of_three |= (window >= 2) & beyond
+    signal = outside | run_side | run_trend | two_of_three
+    return pd.DataFrame(
+        {"value": x, "mean": mean, "ucl": ucl, "lcl": lcl, "signal": signal}
+    )
+
+
+def _runs(sign: np.ndarray, length: int) -> np.ndarray:
+    """True for points in a run of at least ``length`` equal non-zero signs."""
+    out = np.zeros(len(sign), dtype=bool)
+    valid = ~np.isnan(sign) & (sign != 0)
+    start = 0
+    for i in range(1, len(sign) + 1):
+        if i == len(sign) or not valid[i] or sign[i] != sign[start]:
+            if valid[start] and i - start >= length:
+                out[start:i] = True
+            start = i
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from rehab_analytics import catalogue
+from rehab_analytics.measures.time import xmr_limits
 from rehab_analytics.narrative.text import (
     SIGNIFICANCE,
     _hidden,
@@ -109,8 +110,6 @@ def spc_sentence(
         return catalogue.text(
             "chart.spc.too_few", lang, minimum=minimum, points=len(values)
         )
-    from rehab_analytics.plots.trends import xmr_limits
-
     signals = int(xmr_limits(values.to_numpy())["signal"].sum())
     name = catalogue.label("outcome", outcome, lang)
     if not signals:

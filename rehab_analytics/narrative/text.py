@@ -114,9 +114,7 @@ def title(
     head = catalogue.text(f"report.title.{kind}", lang, **fmt)
     project = catalogue.text("project.name", lang)
     if start is not None and end is not None:
-        from rehab_analytics.plots.style import format_period
-
-        project = f"{project}, {format_period(start, end, lang)}"
+        project = f"{project}, {catalogue.format_period(start, end, lang)}"
     return Text(f"# {head}\n\n*{project}*")
 
 

@@ -2,36 +2,36 @@
 
 from __future__ import annotations
 
+from rehab_analytics.catalogue import format_period
 from rehab_analytics.plots.style import (
     FIGSIZES,
     OKABE_ITO,
     TOTAL,
-    slide_style,
-    new_figure,
-    subproject_colours,
     forbund_colours,
-    unit_markers,
-    share_formatter,
+    new_figure,
     number_formatter,
-    format_period,
+    share_formatter,
+    slide_style,
+    subproject_colours,
+    unit_markers,
 )
 from rehab_analytics.plots.volume import (
     SPC_MIN_POINTS,
-    xmr_limits,
-    enrolment_chart,
-    outcome_shares_chart,
-    funnel_chart,
+    age_sex_chart,
     casemix_chart,
-    trend_chart,
-    spc_chart,
     cost_chart,
+    enrolment_chart,
+    esf_by_sex_chart,
+    exit_reasons_chart,
+    funnel_chart,
     income_transition_chart,
     occupation_chart,
-    exit_reasons_chart,
-    time_in_programme_chart,
+    outcome_shares_chart,
+    spc_chart,
     step_change_chart,
-    age_sex_chart,
-    esf_by_sex_chart,
+    time_in_programme_chart,
+    trend_chart,
+    xmr_limits,
 )
 
 __all__ = [

@@ -10,16 +10,17 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from rehab_analytics import catalogue, stats
-from rehab_analytics.plots.style import (
-    TEXT_SIZE,
-    TOTAL,
-    TOTAL_COLOUR,
+from rehab_analytics.plots.furniture import (
     _Chart,
     _codes,
     _start,
     _suppressed,
-    _unit_order,
     _values,
+)
+from rehab_analytics.plots.style import (
+    TEXT_SIZE,
+    TOTAL,
+    TOTAL_COLOUR,
     number_formatter,
     share_formatter,
     subproject_colours,
@@ -74,7 +75,7 @@ def visible_n(
 def _forest(c: _Chart, df: pd.DataFrame, unit: str, value: str, hidden, fmt) -> float:
     """Dots with interval lines, one row per unit in registry order; returns max x."""
     codes = _codes(df, unit)
-    units = _unit_order(codes, c.registry)
+    units = c.units(codes)
     colours = subproject_colours(units, c.registry)
     markers = unit_markers(units)
     ypos = {code: len(units) - 1 - i for i, code in enumerate(units)}
@@ -196,16 +197,7 @@ def outcome_shares_chart(
         >>> ax.get_xlabel()
         'Share of participants'
     """
-    c = _start(
-        shares,
-        "outcome shares",
-        ax=ax,
-        lang=lang,
-        period=period,
-        n=n,
-        source=source,
-        registry=registry,
-    )
+    c = _start(shares, "outcome shares", lang, period, n, source, registry, ax)
     title = c.text("chart.outcome_shares.title", outcome=_outcome(outcome, lang))
     units = _units_only(shares, unit)
     hidden = _suppressed(units, "share") | units["share"].isna().to_numpy()
@@ -252,16 +244,7 @@ def funnel_chart(
         >>> funnel_chart  # doctest: +ELLIPSIS
         <function funnel_chart at ...>
     """
-    c = _start(
-        shares,
-        "funnel",
-        ax=ax,
-        lang=lang,
-        period=period,
-        n=n,
-        source=source,
-        registry=registry,
-    )
+    c = _start(shares, "funnel", lang, period, n, source, registry, ax)
     title = c.text("chart.funnel.title", outcome=_outcome(outcome, lang))
     units = _units_only(shares, unit)
     hidden = (
@@ -292,7 +275,7 @@ def funnel_chart(
             )
             label = None
     codes = _codes(shown, unit).tolist()
-    colours = subproject_colours(_unit_order(codes, registry), registry)
+    colours = subproject_colours(c.units(codes), registry)
     markers = unit_markers(codes)
     ys = _values(shown, "share")
     for code, x, y in zip(codes, size, ys, strict=True):
@@ -339,16 +322,7 @@ def casemix_chart(
         >>> casemix_chart  # doctest: +ELLIPSIS
         <function casemix_chart at ...>
     """
-    c = _start(
-        oe,
-        "case mix",
-        ax=ax,
-        lang=lang,
-        period=period,
-        n=n,
-        source=source,
-        registry=registry,
-    )
+    c = _start(oe, "case mix", lang, period, n, source, registry, ax)
     title = c.text("chart.casemix.title", outcome=_outcome(outcome, lang))
     units = _units_only(oe, unit)
     hidden = _suppressed(units, "oe") | units["oe"].isna().to_numpy()

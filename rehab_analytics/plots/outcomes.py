@@ -16,11 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.patches import Patch, Rectangle
 
 from rehab_analytics import catalogue
-from rehab_analytics.plots.style import (
-    CATEGORY_PALETTE,
-    SECONDARY_MARK,
-    SUPPRESSED_COLOUR,
-    TEXT_SIZE,
+from rehab_analytics.plots.furniture import (
     _Chart,
     _codes,
     _hatched_barh,
@@ -28,8 +24,13 @@ from rehab_analytics.plots.style import (
     _select_unit,
     _start,
     _suppressed,
-    _unit_order,
     _values,
+)
+from rehab_analytics.plots.style import (
+    CATEGORY_PALETTE,
+    SECONDARY_MARK,
+    SUPPRESSED_COLOUR,
+    TEXT_SIZE,
     share_formatter,
 )
 
@@ -167,19 +168,8 @@ def income_transition_chart(
         >>> income_transition_chart  # doctest: +ELLIPSIS
         <function income_transition_chart at ...>
     """
-    c = _start(
-        transitions,
-        "income transitions",
-        ax=ax,
-        lang=lang,
-        period=period,
-        n=n,
-        source=source,
-        registry=registry,
-    )
-    title = c.text("chart.income_transition.title")
-    if unit is not None:
-        title = c.text("chart.income_transition.title_unit", unit=c.unit(unit))
+    c = _start(transitions, "income transitions", lang, period, n, source, registry, ax)
+    title = c.title("chart.income_transition", unit)
     df = _select_unit(transitions, unit, unit_col)
     rows = df.drop_duplicates("before")
     row_hidden = _suppressed(rows, "row_total")
@@ -294,20 +284,11 @@ def occupation_chart(
         >>> occupation_chart  # doctest: +ELLIPSIS
         <function occupation_chart at ...>
     """
-    c = _start(
-        occupation,
-        "occupation",
-        ax=ax,
-        lang=lang,
-        period=period,
-        n=n,
-        source=source,
-        registry=registry,
-    )
+    c = _start(occupation, "occupation", lang, period, n, source, registry, ax)
     title = c.text("chart.occupation.title")
     codes = _codes(occupation, unit_col)
     rows, totals = [], []
-    for code in _unit_order(codes, registry):
+    for code in c.units(codes):
         part = occupation[(codes == code).to_numpy()]
         total = _total_of(part)
         for when in ("before", "after"):
@@ -356,20 +337,11 @@ def exit_reasons_chart(
         >>> exit_reasons_chart  # doctest: +ELLIPSIS
         <function exit_reasons_chart at ...>
     """
-    c = _start(
-        exits,
-        "exit reasons",
-        ax=ax,
-        lang=lang,
-        period=period,
-        n=n,
-        source=source,
-        registry=registry,
-    )
+    c = _start(exits, "exit reasons", lang, period, n, source, registry, ax)
     title = c.text("chart.exit_reasons.title")
     codes = _codes(exits, unit_col)
     rows, totals = [], []
-    for code in _unit_order(codes, registry):
+    for code in c.units(codes):
         part = exits[(codes == code).to_numpy()]
         total = _total_of(part)
         rows.append((f"{c.unit(code)} ({_size_text(c, total)})", part))

@@ -12,9 +12,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from rehab_analytics import catalogue
-from rehab_analytics.plots.style import (
-    SEX_COLOURS,
-    TEXT_SIZE,
+from rehab_analytics.plots.furniture import (
     _codes,
     _hatched_bar,
     _hatched_barh,
@@ -23,8 +21,11 @@ from rehab_analytics.plots.style import (
     _start,
     _suppressed,
     _swatches,
-    _unit_order,
     _values,
+)
+from rehab_analytics.plots.style import (
+    SEX_COLOURS,
+    TEXT_SIZE,
     number_formatter,
     share_formatter,
     subproject_colours,
@@ -72,22 +73,13 @@ def time_in_programme_chart(
         >>> time_in_programme_chart  # doctest: +ELLIPSIS
         <function time_in_programme_chart at ...>
     """
-    c = _start(
-        curves,
-        "time in programme",
-        ax=ax,
-        lang=lang,
-        period=period,
-        n=n,
-        source=source,
-        registry=registry,
-    )
+    c = _start(curves, "time in programme", lang, period, n, source, registry, ax)
     title = c.text("chart.time_in_programme.title")
     codes = _codes(curves, unit_col)
     hidden = _suppressed(curves, "survival") | curves["survival"].isna().to_numpy()
     if not len(curves) or hidden.all():
         return c.nothing(title)
-    units = _unit_order(codes, registry)
+    units = c.units(codes)
     colours = subproject_colours(units, registry)
     markers = unit_markers(units)
     for code in units:
@@ -152,19 +144,8 @@ def step_change_chart(
         >>> step_change_chart  # doctest: +ELLIPSIS
         <function step_change_chart at ...>
     """
-    c = _start(
-        steps,
-        "step change",
-        ax=ax,
-        lang=lang,
-        period=period,
-        n=n,
-        source=source,
-        registry=registry,
-    )
-    title = c.text("chart.step_change.title")
-    if unit is not None:
-        title = c.text("chart.step_change.title_unit", unit=c.unit(unit))
+    c = _start(steps, "step change", lang, period, n, source, registry, ax)
+    title = c.title("chart.step_change", unit)
     df = _select_unit(steps, unit, unit_col)
     change, counts, hidden = (
         _values(df, "change"),
@@ -243,19 +224,8 @@ def age_sex_chart(
         >>> age_sex_chart  # doctest: +ELLIPSIS
         <function age_sex_chart at ...>
     """
-    c = _start(
-        profile,
-        "age and sex profile",
-        ax=ax,
-        lang=lang,
-        period=period,
-        n=n,
-        source=source,
-        registry=registry,
-    )
-    title = c.text("chart.age_sex.title")
-    if unit is not None:
-        title = c.text("chart.age_sex.title_unit", unit=c.unit(unit))
+    c = _start(profile, "age and sex profile", lang, period, n, source, registry, ax)
+    title = c.title("chart.age_sex", unit)
     df = _select_unit(profile, unit, unit_col)
     ages = [a for a in _ordered_categories(df[age_col]) if a != "unknown"]
     df = df[df[age_col].astype("string").isin(ages).to_numpy()]
@@ -343,16 +313,7 @@ def esf_by_sex_chart(
         >>> esf_by_sex_chart  # doctest: +ELLIPSIS
         <function esf_by_sex_chart at ...>
     """
-    c = _start(
-        esf,
-        "ESF indicators",
-        ax=ax,
-        lang=lang,
-        period=period,
-        n=n,
-        source=source,
-        registry=registry,
-    )
+    c = _start(esf, "ESF indicators", lang, period, n, source, registry, ax)
     title = c.text(
         "chart.esf_by_sex.title", dimension=c.text(f"chart.esf_by_sex.{dimension}")
     )

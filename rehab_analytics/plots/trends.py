@@ -13,16 +13,13 @@ from matplotlib.axes import Axes
 
 from rehab_analytics import catalogue
 
-# METHODS: XmR needs 12–13 points per unit (tertials 2015–2019 give ~11); the
-# rule and the factor are shared with measures so report and chart agree.
-from rehab_analytics.measures.time import _XMR_FACTOR, SPC_MIN_POINTS
+# The rule and the limits come from measures, so report and chart agree.
+from rehab_analytics.measures.time import SPC_MIN_POINTS, xmr_limits
 from rehab_analytics.plots.compare import visible_n
+from rehab_analytics.plots.furniture import _start, _suppressed, _values
 from rehab_analytics.plots.style import (
     TEXT_SIZE,
     TOTAL_COLOUR,
-    _start,
-    _suppressed,
-    _values,
     share_formatter,
 )
 
@@ -69,7 +66,7 @@ def trend_chart(
         >>> trend_chart  # doctest: +ELLIPSIS
         <function trend_chart at ...>
     """
-    c = _start(trend, "trend", ax=ax, lang=lang, period=period, n=n, source=source)
+    c = _start(trend, "trend", lang, period, n, source, ax=ax)
     title = c.text(
         "chart.trend.title", outcome=catalogue.label("outcome", outcome, lang)
     )
@@ -112,51 +109,6 @@ def trend_chart(
     return c.finish(title, c.text("common.wilson_note"))
 
 
-def xmr_limits(values) -> pd.DataFrame:
-    """XmR (individuals) chart: centre line, limits and signals for a series.
-
-    Limits are mean ± 2.66 × mean moving range. Signals: a point outside the
-    limits; 7 points in a row on one side of the mean; 7 points in a row rising
-    or falling; 2 of 3 points beyond two thirds of the way to a limit (same side).
-
-    Example:
-        >>> out = xmr_limits([5, 6, 5, 7, 5, 6, 5, 7, 6, 5, 6, 20])
-        >>> round(float(out["ucl"].iloc[0]), 2), out.index[out["signal"]].tolist()
-        (13.45, [11])
-    """
-    x = np.asarray(values, dtype=float)
-    mean = float(np.nanmean(x)) if len(x) else np.nan
-    mr_bar = float(np.nanmean(np.abs(np.diff(x)))) if len(x) > 1 else np.nan
-    ucl, lcl = mean + _XMR_FACTOR * mr_bar, mean - _XMR_FACTOR * mr_bar
-    outside = (x > ucl) | (x < lcl)
-    run_side = _runs(np.sign(x - mean), 7)
-    # 7 points rising (or falling) are 6 equal steps; flag the point before them too
-    run_trend = _runs(np.sign(np.diff(x, prepend=np.nan)), 6)
-    run_trend |= np.r_[run_trend[1:], False]
-    two_of_three = np.zeros(len(x), dtype=bool)
-    for beyond in (x > mean + 2 / 3 * (ucl - mean), x < mean - 2 / 3 * (mean - lcl)):
-        hits = beyond.astype(int)
-        window = np.convolve(hits, np.ones(3, dtype=int))[: len(x)]
-        two_of_three |= (window >= 2) & beyond
-    signal = outside | run_side | run_trend | two_of_three
-    return pd.DataFrame(
-        {"value": x, "mean": mean, "ucl": ucl, "lcl": lcl, "signal": signal}
-    )
-
-
-def _runs(sign: np.ndarray, length: int) -> np.ndarray:
-    """True for points in a run of at least ``length`` equal non-zero signs."""
-    out = np.zeros(len(sign), dtype=bool)
-    valid = ~np.isnan(sign) & (sign != 0)
-    start = 0
-    for i in range(1, len(sign) + 1):
-        if i == len(sign) or not valid[i] or sign[i] != sign[start]:
-            if valid[start] and i - start >= length:
-                out[start:i] = True
-            start = i
-    return out
-
-
 def spc_chart(
     trend: pd.DataFrame,
     *,
@@ -183,7 +135,7 @@ def spc_chart(
         >>> spc_chart  # doctest: +ELLIPSIS
         <function spc_chart at ...>
     """
-    c = _start(trend, "SPC", ax=ax, lang=lang, period=period, n=n, source=source)
+    c = _start(trend, "SPC", lang, period, n, source, ax=ax)
     title = c.text("chart.spc.title", outcome=catalogue.label("outcome", outcome, lang))
     hidden = _suppressed(trend, "share") | trend["share"].isna().to_numpy()
     c.n = visible_n(trend, "period") if n is None else n

@@ -25,12 +25,14 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from rehab_analytics import catalogue
+from rehab_analytics.catalogue import format_period
 from rehab_analytics.plots.compare import (
     casemix_chart,
     funnel_chart,
     outcome_shares_chart,
     visible_n,
 )
+from rehab_analytics.plots.furniture import _start, _suppressed, _values
 from rehab_analytics.plots.outcomes import (
     exit_reasons_chart,
     income_transition_chart,
@@ -48,12 +50,7 @@ from rehab_analytics.plots.style import (
     SUPPRESSED_COLOUR,
     TEXT_SIZE,
     TOTAL,
-    _start,
-    _suppressed,
-    _unit_order,
-    _values,
     forbund_colours,
-    format_period,
     new_figure,
     number_formatter,
     share_formatter,
@@ -134,16 +131,7 @@ def enrolment_chart(
         >>> enrolment_chart(t, lang="en").get_ylabel()
         'Number of participants'
     """
-    c = _start(
-        enrolment,
-        "enrolment",
-        ax=ax,
-        lang=lang,
-        period=period,
-        n=n,
-        source=source,
-        registry=registry,
-    )
+    c = _start(enrolment, "enrolment", lang, period, n, source, registry, ax)
     title = c.text("chart.enrolment.title")
     df = enrolment.assign(
         date=pd.to_datetime(enrolment["date"]),
@@ -159,7 +147,7 @@ def enrolment_chart(
         c.n = int(last.iloc[-1]) if len(last) else None
     if not len(df) or df["_hidden"].all():
         return c.nothing(title)
-    units = _unit_order(df["subproject"], registry)
+    units = c.units(df["subproject"])
     colours = subproject_colours(units, registry)
     markers = unit_markers(units)
     for code in units:
@@ -256,16 +244,7 @@ def cost_chart(
         >>> cost_chart  # doctest: +ELLIPSIS
         <function cost_chart at ...>
     """
-    c = _start(
-        costs,
-        "costs",
-        ax=ax,
-        lang=lang,
-        period=period,
-        n=n,
-        source=source,
-        registry=registry,
-    )
+    c = _start(costs, "costs", lang, period, n, source, registry, ax)
     title = c.text("chart.costs.title")
     cols = ("cost_per_participant", "cost_per_work_or_study")
     codes = (
@@ -278,7 +257,7 @@ def cost_chart(
         c.n = visible_n(costs, unit, "participants")
     if not len(costs) or all(h.all() for h in hidden.values()):
         return c.nothing(title)
-    units = _unit_order(codes, registry)
+    units = c.units(codes)
     colours = subproject_colours(units, registry)
     ypos = {code: len(units) - 1 - i for i, code in enumerate(units)}
     y = codes.map(ypos).to_numpy(dtype=float)

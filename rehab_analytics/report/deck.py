@@ -1,4 +1,4 @@
-"""Slide export: charts saved at exact slide size, PowerPoint decks, the chart gallery.
+"""Slide export: charts saved at exact slide size and PowerPoint decks.
 
 PNG is what goes into decks (python-pptx cannot place SVG); SVG and PDF are for
 print and web. Every file is written to a temporary sibling and renamed into
@@ -25,7 +25,6 @@ __all__ = [
     "ChartSlide",
     "save_for_slides",
     "build_deck",
-    "write_gallery",
 ]
 
 DPI = 200
@@ -282,52 +281,3 @@ def _fit_title_slide(slide) -> None:
     width = _SLIDE_W_EMU - 2 * margin
     for shape in slide.placeholders:
         shape.left, shape.width = margin, width
-
-
-# ---------------------------------------------------------------- gallery
-
-
-def write_gallery(
-    out_dir: str | Path,
-    processed_dir: str | Path | None = None,
-    *,
-    langs: Sequence[str] = catalogue.LANGUAGES,
-    deck: bool = True,
-) -> list[Path]:
-    """Draw every chart in Swedish and English into ``out_dir`` (the ``gallery`` command).
-
-    Uses the processed tables (:func:`rehab_analytics.processed.load`) when
-    ``processed_dir`` is given or the default folder holds them; otherwise the
-    in-memory sample (:func:`rehab_analytics.sample.generate`), whose charts
-    name "sample data" as their source. Every table passes disclosure control
-    before it is drawn (see :mod:`rehab_analytics.report.gallery`).
-
-    Args:
-        out_dir: Folder for ``<chart>_<lang>.png`` (and ``gallery_<lang>.pptx``).
-        processed_dir: Folder with the processed tables.
-        langs: Languages to draw.
-        deck: Also build one deck per language.
-
-    Returns:
-        The written files (each language's PNGs, then its deck).
-
-    Example:
-        >>> write_gallery("data/processed/gallery")  # doctest: +SKIP
-    """
-    from rehab_analytics.report import gallery as gallery
-
-    out = Path(out_dir)
-    inputs = gallery.load_inputs(processed_dir)
-    charts = gallery.chart_specs(inputs)
-    written: list[Path] = []
-    for lang in langs:
-        chart_slides = []
-        for chart in charts:
-            png, slide = gallery.draw(chart, out, lang=lang, inputs=inputs)
-            written.append(png)
-            chart_slides.append(slide)
-        if deck:
-            title = catalogue.text("slides.title", lang)
-            target = out / f"gallery_{lang}.pptx"
-            written.append(build_deck(chart_slides, target, title=title, lang=lang))
-    return written

@@ -1,13 +1,13 @@
 """The chart gallery: every chart from one set of tables, measured and suppressed.
 
-:func:`rehab_analytics.report.deck.write_gallery` drives this module; it is also the
+:func:`write_gallery` draws it (the ``gallery`` command). The module is also the
 reference for how each chart's table is measured and passed through disclosure
 control (which counts, which margins), so notebooks can follow the same recipe.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,9 +18,16 @@ from rehab_analytics import catalogue, plots
 from rehab_analytics import tables as ft
 from rehab_analytics.config import settings
 from rehab_analytics.errors import InputFileError
-from rehab_analytics.plots.style import _unit_order
+from rehab_analytics.report.deck import ChartSlide, build_deck, save_for_slides
 
-__all__ = ["GalleryInputs", "GalleryChart", "load_inputs", "chart_specs", "draw"]
+__all__ = [
+    "GalleryInputs",
+    "GalleryChart",
+    "load_inputs",
+    "chart_specs",
+    "draw",
+    "write_gallery",
+]
 
 _SAMPLE_SIZE, _SAMPLE_SEED = 570, 2015
 _OUTCOME = "work_or_study_after"
@@ -126,7 +133,7 @@ def chart_specs(inputs: GalleryInputs) -> list[GalleryChart]:
         ),
     ]
     profile = ft.age_sex_table(p, t)
-    for unit in _unit_order(p["subproject"].dropna().unique()):
+    for unit in catalogue.unit_order(p["subproject"].dropna().unique(), display=True):
         kwargs = {"unit": unit}
         charts.append(
             GalleryChart(f"age_sex_{unit}", plots.age_sex_chart, profile, kwargs)
@@ -155,8 +162,6 @@ def draw(chart: GalleryChart, out_dir: Path, *, lang: str, inputs: GalleryInputs
         >>> draw  # doctest: +ELLIPSIS
         <function draw at ...>
     """
-    from rehab_analytics.report.deck import ChartSlide, save_for_slides
-
     key = "common.gallery_source" if inputs.is_sample else "common.source_default"
     source = catalogue.text(key, lang)
     with plots.slide_style():
@@ -168,3 +173,47 @@ def draw(chart: GalleryChart, out_dir: Path, *, lang: str, inputs: GalleryInputs
     title = " ".join(_texts(ax, "rehab-title"))
     notes = ". ".join([*_texts(ax, "rehab-subtitle"), *_texts(ax, "rehab-footer")])
     return png, ChartSlide(png, title, notes)
+
+
+def write_gallery(
+    out_dir: str | Path,
+    processed_dir: str | Path | None = None,
+    *,
+    langs: Sequence[str] = catalogue.LANGUAGES,
+    deck: bool = True,
+) -> list[Path]:
+    """Draw every chart in Swedish and English into ``out_dir`` (the ``gallery`` command).
+
+    Uses the processed tables (:func:`rehab_analytics.processed.load`) when
+    ``processed_dir`` is given or the default folder holds them; otherwise the
+    in-memory sample (:func:`rehab_analytics.sample.generate`), whose charts
+    name "sample data" as their source. Every table passes disclosure control
+    before it is drawn (see :func:`chart_specs`).
+
+    Args:
+        out_dir: Folder for ``<chart>_<lang>.png`` (and ``gallery_<lang>.pptx``).
+        processed_dir: Folder with the processed tables.
+        langs: Languages to draw.
+        deck: Also build one deck per language.
+
+    Returns:
+        The written files (each language's PNGs, then its deck).
+
+    Example:
+        >>> write_gallery("data/processed/gallery")  # doctest: +SKIP
+    """
+    out = Path(out_dir)
+    inputs = load_inputs(processed_dir)
+    charts = chart_specs(inputs)
+    written: list[Path] = []
+    for lang in langs:
+        chart_slides = []
+        for chart in charts:
+            png, slide = draw(chart, out, lang=lang, inputs=inputs)
+            written.append(png)
+            chart_slides.append(slide)
+        if deck:
+            title = catalogue.text("slides.title", lang)
+            target = out / f"gallery_{lang}.pptx"
+            written.append(build_deck(chart_slides, target, title=title, lang=lang))
+    return written

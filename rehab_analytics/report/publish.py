@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from rehab_analytics.disclosure import _FLAG
+from rehab_analytics.disclosure import FLAG_SUFFIX
 from rehab_analytics.errors import ParameterError
 
 __all__ = [
@@ -151,7 +151,7 @@ def _split_markers(
     number itself is then never stored, however it was marked. The flag columns
     are dropped: the published table has the columns ``display_values`` shows.
     """
-    columns = [c for c in table.columns if not str(c).endswith(_FLAG)]
+    columns = [c for c in table.columns if not str(c).endswith(FLAG_SUFFIX)]
     out = table[columns].reset_index(drop=True)
     markers: list[list[object]] = []
     for col in columns:
@@ -165,7 +165,7 @@ def _split_markers(
             if col in shown.columns
             else pd.Series("", index=out.index, dtype="string")
         )
-        flag = f"{col}{_FLAG}"
+        flag = f"{col}{FLAG_SUFFIX}"
         flagged = (
             table[flag].astype("boolean").fillna(False).reset_index(drop=True)
             if flag in table.columns

@@ -25,6 +25,7 @@ from __future__ import annotations
 from rehab_analytics.tables.core import (
     OUTCOME,
     SUMMARY_OUTCOMES,
+    UNIT,
     select,
 )
 from rehab_analytics.tables.outcomes import (
@@ -57,6 +58,7 @@ from rehab_analytics.tables.people import (
 __all__ = [
     "OUTCOME",
     "SUMMARY_OUTCOMES",
+    "UNIT",
     "select",
     "enrolment_table",
     "goal_table",

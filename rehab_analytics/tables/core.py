@@ -7,11 +7,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from rehab_analytics.disclosure import _FLAG, _SECONDARY
+from rehab_analytics.disclosure import FLAG_SUFFIX, SECONDARY_SUFFIX
 
 __all__ = [
     "OUTCOME",
     "SUMMARY_OUTCOMES",
+    "UNIT",
     "select",
 ]
 
@@ -24,7 +25,9 @@ SUMMARY_OUTCOMES = (
     "started_or_increased",
     "dropped_out",
 )
-_UNIT = "subproject"
+# Every table is measured per subproject, then selected, so a subproject report
+# hides the same cells as the comparison.
+UNIT = "subproject"
 
 
 def _flags(table: pd.DataFrame, column: str) -> np.ndarray:
@@ -52,7 +55,7 @@ def _hide_with(
     out = table.copy()
     mask = np.zeros(len(out), dtype=bool)
     for col in basis:
-        mask |= _flags(out, f"{col}{_FLAG}")
+        mask |= _flags(out, f"{col}{FLAG_SUFFIX}")
     if minimum is not None:
         mask |= ~(_numbers(out[minimum]) >= threshold)
     for col in columns:
@@ -60,7 +63,7 @@ def _hide_with(
             continue
         values = pd.array(_numbers(out[col]), dtype="Float64")
         out[col] = pd.Series(values, index=out.index).mask(mask)
-        out[f"{col}{_FLAG}"] = _flags(out, f"{col}{_FLAG}") | mask
+        out[f"{col}{FLAG_SUFFIX}"] = _flags(out, f"{col}{FLAG_SUFFIX}") | mask
     return out
 
 
@@ -73,15 +76,15 @@ def _hide_together(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     present = [c for c in columns if c in out.columns]
     row = np.zeros(len(out), dtype=bool)
     for col in present:
-        row |= _flags(out, f"{col}{_FLAG}")
+        row |= _flags(out, f"{col}{FLAG_SUFFIX}")
     for col in present:
-        before = _flags(out, f"{col}{_FLAG}")
+        before = _flags(out, f"{col}{FLAG_SUFFIX}")
         new = row & ~before
         if not new.any():
             continue
         out[col] = pd.Series(out[col], index=out.index).mask(row)
-        out[f"{col}{_FLAG}"] = before | row
-        out[f"{col}{_SECONDARY}"] = _flags(out, f"{col}{_SECONDARY}") | new
+        out[f"{col}{FLAG_SUFFIX}"] = before | row
+        out[f"{col}{SECONDARY_SUFFIX}"] = _flags(out, f"{col}{SECONDARY_SUFFIX}") | new
     return out
 
 
@@ -90,7 +93,7 @@ def _valid(people: pd.DataFrame) -> pd.DataFrame:
     return people[(reason != "misregistration").fillna(True).to_numpy()]
 
 
-def select(table: pd.DataFrame, unit: str | None, column: str = _UNIT) -> pd.DataFrame:
+def select(table: pd.DataFrame, unit: str | None, column: str = UNIT) -> pd.DataFrame:
     """Rows of one unit of a suppressed table (all rows when ``unit`` is None).
 
     Selecting rows keeps the suppression mark, and a unit's rows hide the same

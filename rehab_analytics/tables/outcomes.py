@@ -7,12 +7,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from rehab_analytics import disclosure, measures, stats
+from rehab_analytics import catalogue, disclosure, measures, stats
+from rehab_analytics.disclosure import FLAG_SUFFIX
 from rehab_analytics.tables.core import (
-    _FLAG,
-    _UNIT,
     OUTCOME,
     SUMMARY_OUTCOMES,
+    UNIT,
     _flags,
     _hide_together,
     _hide_with,
@@ -114,18 +114,18 @@ def volume_table(
         <function volume_table at ...>
     """
     table = measures.volume(
-        people, by=[_UNIT, "sex"], start=start, end=end, anonymous=anonymous
+        people, by=[UNIT, "sex"], start=start, end=end, anonymous=anonymous
     )
     # enrolled_with_anonymous is left out: with the episodes it gives anonymous back
     counts = ["enrolled_episodes", "enrolled_persons", "exited", "anonymous"]
     return disclosure.suppress(
-        table[[_UNIT, "sex", *counts]],
+        table[[UNIT, "sex", *counts]],
         threshold=threshold,
         count_cols=counts,
         denominator_col=None,
         sex_col="sex",
-        keys=[_UNIT, "sex"],
-        margins=[[_UNIT], ["sex"]],
+        keys=[UNIT, "sex"],
+        margins=[[UNIT], ["sex"]],
     )
 
 
@@ -145,11 +145,11 @@ def background_table(people: pd.DataFrame, field: str, threshold: int) -> pd.Dat
         >>> background_table  # doctest: +ELLIPSIS
         <function background_table at ...>
     """
-    table = measures.volume(people, by=[_UNIT, field])
-    table = table[[_UNIT, field, "enrolled_episodes"]].rename(
+    table = measures.volume(people, by=[UNIT, field])
+    table = table[[UNIT, field, "enrolled_episodes"]].rename(
         columns={"enrolled_episodes": "count"}
     )
-    table["total"] = table.groupby(_UNIT, observed=False)["count"].transform("sum")
+    table["total"] = table.groupby(UNIT, observed=False)["count"].transform("sum")
     with np.errstate(divide="ignore", invalid="ignore"):
         table["share"] = np.where(
             table["total"] > 0, table["count"] / table["total"], np.nan
@@ -160,7 +160,7 @@ def background_table(people: pd.DataFrame, field: str, threshold: int) -> pd.Dat
         count_cols=["count", "total"],
         denominator_col="total",
         share_cols=["share"],
-        margins=[[_UNIT], [field]],
+        margins=[[UNIT], [field]],
     )
 
 
@@ -169,7 +169,7 @@ def outcome_table(
     outcome: str = OUTCOME,
     threshold: int = 5,
     *,
-    by: str | Sequence[str] | None = (_UNIT,),
+    by: str | Sequence[str] | None = (UNIT,),
 ) -> pd.DataFrame:
     """Outcome share with its Wilson interval per subproject (or per subproject × sex).
 
@@ -213,12 +213,10 @@ def outcome_summary_table(
     """
     parts = []
     for outcome in outcomes:
-        by = [_UNIT] if unit is not None else []
+        by = [UNIT] if unit is not None else []
         by += ["sex"] if by_sex else []
         part = select(outcome_table(people, outcome, threshold, by=by), unit)
-        parts.append(
-            part.drop(columns=[_UNIT], errors="ignore").assign(outcome=outcome)
-        )
+        parts.append(part.drop(columns=[UNIT], errors="ignore").assign(outcome=outcome))
     table = pd.concat(parts, ignore_index=True)
     if by_sex:
         # nobody of unknown sex: the row says nothing
@@ -246,9 +244,9 @@ def compare_table(
         >>> compare_table  # doctest: +ELLIPSIS
         <function compare_table at ...>
     """
-    shares = measures.outcome_shares(people, outcome, by=_UNIT)
+    shares = measures.outcome_shares(people, outcome, by=UNIT)
     shares = shares[shares["n"] > 0].reset_index(drop=True)
-    units = shares[_UNIT].astype(str).to_numpy()
+    units = shares[UNIT].astype(str).to_numpy()
     table = stats.compare_with_rest(shares["events"], shares["n"], units)
     flags = stats.funnel_flags(shares["events"], shares["n"])
     out = disclosure.suppress(
@@ -258,7 +256,7 @@ def compare_table(
         margins=[[]],
     )
     out = _hide_with(out, ["p_value", "p_adjusted"], ["share"], threshold)
-    hidden = _flags(out, f"share{_FLAG}")
+    hidden = _flags(out, f"share{FLAG_SUFFIX}")
     out["flag"] = pd.array(flags["flag"].to_numpy(), dtype="string")
     out["flag"] = out["flag"].mask(hidden)
     return out
@@ -306,9 +304,8 @@ def casemix_table(
         "crude_share",
         "expected_share",
     ]
-    from rehab_analytics.plots.style import _unit_order
-
-    rank = {code: i for i, code in enumerate(_unit_order(table["unit"].astype(str)))}
+    order = catalogue.unit_order(table["unit"].astype(str), display=True)
+    rank = {code: i for i, code in enumerate(order)}
     table = table.sort_values("unit", key=lambda s: s.astype(str).map(rank))
     out = disclosure.suppress(
         table[columns].reset_index(drop=True),
@@ -342,7 +339,7 @@ def cost_table(
     plan: pd.DataFrame,
     threshold: int,
     *,
-    by: str | Sequence[str] | None = (_UNIT,),
+    by: str | Sequence[str] | None = (UNIT,),
 ) -> pd.DataFrame:
     """Cost, budget, ESF money, participants and cost per (successful) participant.
 

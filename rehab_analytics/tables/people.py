@@ -11,7 +11,7 @@ import pandas as pd
 from rehab_analytics import disclosure, measures
 from rehab_analytics.config import settings
 from rehab_analytics.tables.core import (
-    _UNIT,
+    UNIT,
     _hide_together,
     _hide_with,
     _valid,
@@ -74,7 +74,7 @@ def income_change_table(
         >>> income_change_table  # doctest: +ELLIPSIS
         <function income_change_table at ...>
     """
-    table = measures.income_change_test(people, state=state, by=_UNIT)
+    table = measures.income_change_test(people, state=state, by=UNIT)
     counts = ["before", "after", "b", "c"]
     kwargs = dict(
         threshold=threshold,
@@ -82,7 +82,7 @@ def income_change_table(
         denominator_col=None,
         share_cols=(),
     )
-    out = disclosure.suppress(table[[_UNIT, "n", *counts, "p_value"]], **kwargs)
+    out = disclosure.suppress(table[[UNIT, "n", *counts, "p_value"]], **kwargs)
     out = disclosure.suppress(_hide_together(out, counts), **kwargs)
     return _hide_with(out, ["p_value"], ["n"], threshold, "n")
 
@@ -95,12 +95,12 @@ def occupation_table(people: pd.DataFrame, threshold: int) -> pd.DataFrame:
         <function occupation_table at ...>
     """
     return disclosure.suppress(
-        measures.occupation_before_after(people, by=_UNIT),
+        measures.occupation_before_after(people, by=UNIT),
         threshold=threshold,
         count_cols=["count_before", "count_after", "total"],
         denominator_col="total",
         share_cols=["share_before", "share_after"],
-        margins=[[_UNIT], ["occupation"]],
+        margins=[[UNIT], ["occupation"]],
     )
 
 
@@ -111,14 +111,14 @@ def exit_reason_table(people: pd.DataFrame, threshold: int) -> pd.DataFrame:
         >>> exit_reason_table  # doctest: +ELLIPSIS
         <function exit_reason_table at ...>
     """
-    table = measures.exit_reasons(people, by=_UNIT)
+    table = measures.exit_reasons(people, by=UNIT)
     return disclosure.suppress(
-        table[[_UNIT, "exit_reason", "count", "total", "share"]],
+        table[[UNIT, "exit_reason", "count", "total", "share"]],
         threshold=threshold,
         count_cols=["count", "total"],
         denominator_col="total",
         share_cols=["share"],
-        margins=[[_UNIT], ["exit_reason"]],
+        margins=[[UNIT], ["exit_reason"]],
     )
 
 
@@ -132,7 +132,7 @@ def time_curve_table(
         <function time_curve_table at ...>
     """
     return disclosure.suppress(
-        measures.time_in_programme(people, by=_UNIT, cutoff=cutoff),
+        measures.time_in_programme(people, by=UNIT, cutoff=cutoff),
         threshold=threshold,
         count_cols=(),
         share_cols=(),
@@ -155,10 +155,10 @@ def time_summary_table(
         >>> time_summary_table  # doctest: +ELLIPSIS
         <function time_summary_table at ...>
     """
-    table = measures.time_summary(people, by=_UNIT, cutoff=cutoff)
+    table = measures.time_summary(people, by=UNIT, cutoff=cutoff)
     days = [c for c in table.columns if c.endswith("_days") or "median_ci" in c]
     out = disclosure.suppress(
-        table[[_UNIT, "n", "censored", *days]],
+        table[[UNIT, "n", "censored", *days]],
         threshold=threshold,
         count_cols=["n", "censored"],
         denominator_col=None,
@@ -173,7 +173,7 @@ def step_distribution_table(
     threshold: int,
     *,
     measure: str = "step",
-    by: str | None = _UNIT,
+    by: str | None = UNIT,
 ) -> pd.DataFrame:
     """Pairs per change in steps (or health), per subproject or for the project.
 
@@ -211,13 +211,13 @@ def step_summary_table(
     parts = []
     derived = ["mean_change", "mean_ci_low", "mean_ci_high", "wilcoxon_p"]
     for measure in which:
-        table = measures.step_progression(people, measure, by=_UNIT)
+        table = measures.step_progression(people, measure, by=UNIT)
         table = disclosure.suppress(table, threshold=threshold, margins=[[]])
         table = _hide_with(table, derived, ["n"], threshold, "n")
         parts.append(select(table, unit).assign(measure=measure))
     out = pd.concat(parts, ignore_index=True)
-    front = [*([_UNIT] if unit is None else []), "measure"]
-    out = out[[*front, *[c for c in out.columns if c not in (*front, _UNIT)]]]
+    front = [*([UNIT] if unit is None else []), "measure"]
+    out = out[[*front, *[c for c in out.columns if c not in (*front, UNIT)]]]
     return disclosure.suppress(out, threshold=threshold, keys=front)
 
 
@@ -229,7 +229,7 @@ def age_sex_table(people: pd.DataFrame, threshold: int) -> pd.DataFrame:
         <function age_sex_table at ...>
     """
     valid = measures.add_age_groups(_valid(people))
-    keys = [_UNIT, "age_group", "sex"]
+    keys = [UNIT, "age_group", "sex"]
     frame = valid.assign(
         age_group=pd.Categorical(valid["age_group"], measures.AGE_GROUPS),
         sex=pd.Categorical(valid["sex"], ["woman", "man", "unknown"]),
@@ -243,7 +243,7 @@ def age_sex_table(people: pd.DataFrame, threshold: int) -> pd.DataFrame:
         sex_col="sex",
         keys=keys,
         # the project pyramid (all units) is published too
-        margins=[[_UNIT, "age_group"], [_UNIT, "sex"], ["age_group", "sex"]],
+        margins=[[UNIT, "age_group"], [UNIT, "sex"], ["age_group", "sex"]],
     )
 
 

@@ -9,8 +9,8 @@ import pytest
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from rehab_analytics import contract, measures, stats
-from rehab_analytics.measures import time as measures_time
 from rehab_analytics.errors import AnalysisInputError, RehabAnalyticsError
+from rehab_analytics.measures import time as measures_time
 
 # One row per episode: id, key, subproject, sex, age, education, start, end,
 # exit reason, occupation before/after, income sources before/after, step, health.

@@ -13,7 +13,7 @@ from rehab_analytics import catalogue, plots
 from rehab_analytics.disclosure import suppress
 from rehab_analytics.errors import DisclosureError
 from rehab_analytics.report.deck import save_for_slides
-from rehab_analytics.sources.model import Organisation, Registry
+from rehab_analytics.sources import Organisation, Registry
 
 UNITS = ["dino", "motiverande", "aktiv"]
 PERIOD = ("2015-10-01", "2019-06-30")

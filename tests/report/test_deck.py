@@ -10,7 +10,6 @@ from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pptx.util import Emu
 
 from rehab_analytics import plots
-from rehab_analytics.report import deck as slides
 from rehab_analytics.errors import InputFileError, ParameterError
 from rehab_analytics.report.deck import ChartSlide, build_deck, save_for_slides
 
@@ -148,7 +147,7 @@ def test_gallery_from_sample_draws_every_chart(tmp_path, monkeypatch):
 
     monkeypatch.setattr(gallery, "_SAMPLE_SIZE", 150)
     monkeypatch.setenv("RA_PROCESSED_DIR", str(tmp_path / "nothing"))
-    paths = slides.write_gallery(tmp_path / "out", langs=("en",))
+    paths = gallery.write_gallery(tmp_path / "out", langs=("en",))
     names = {p.name for p in paths}
     for chart in (
         "enrolment",
@@ -169,5 +168,7 @@ def test_gallery_from_sample_draws_every_chart(tmp_path, monkeypatch):
 
 def test_gallery_with_missing_processed_folder_is_an_error(tmp_path):
     """An explicit processed folder without tables is reported, not replaced by sample."""
+    from rehab_analytics.report import gallery
+
     with pytest.raises(InputFileError, match="clean"):
-        slides.write_gallery(tmp_path / "out", tmp_path / "empty")
+        gallery.write_gallery(tmp_path / "out", tmp_path / "empty")
