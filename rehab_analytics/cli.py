@@ -35,7 +35,7 @@ def _cmd_clean(args: argparse.Namespace) -> int:
 
 
 def _cmd_keygen(args: argparse.Namespace) -> int:
-    from rehab_analytics.identity import write_key_file
+    from rehab_analytics.keys import write_key_file
 
     path = write_key_file(args.path, force=args.force)
     print(
@@ -67,7 +67,7 @@ def _cmd_reports(args: argparse.Namespace) -> int:
 
 
 def _cmd_gallery(args: argparse.Namespace) -> int:
-    from rehab_analytics.report.deck import write_gallery
+    from rehab_analytics.report.gallery import write_gallery
 
     paths = write_gallery(out_dir=Path(args.out), processed_dir=args.processed)
     print(f"Wrote {len(paths)} charts to {args.out}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from rehab_analytics.identity import SAMPLE_MARKER
+from rehab_analytics.keys import SAMPLE_MARKER
 
 __all__ = ["raw_state", "run_demo"]
 

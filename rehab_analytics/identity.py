@@ -1,5 +1,7 @@
 """Personnummer and samordningsnummer: parsing, validation and keyed pseudonyms.
 
+Where the key comes from is :mod:`rehab_analytics.keys`.
+
 Only about 4·10^7 valid personnummer exist, so a plain or publicly salted hash
 can be reversed by brute force; pseudonyms are therefore HMAC-SHA256 with a key
 kept outside the repository and outputs.
@@ -8,18 +10,10 @@ kept outside the repository and outputs.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import secrets
-import warnings
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from rehab_analytics.config import settings
-from rehab_analytics.errors import ConfigError, KeyMissingError
 
 __all__ = [
     "luhn_digit",
@@ -27,20 +21,8 @@ __all__ = [
     "pseudonymise",
     "hmac_sha256",
     "find_personnummer_like",
-    "ResolvedKey",
-    "KeyPermissionWarning",
-    "resolve_key",
-    "write_key_file",
-    "write_demo_key",
-    "KEY_ENV_VAR",
-    "SAMPLE_MARKER",
-    "DEMO_KEY_NAME",
 ]
 
-KEY_ENV_VAR = "RA_PSEUDONYM_KEY"
-SAMPLE_MARKER = ".rehab-analytics-sample.json"
-DEMO_KEY_NAME = ".rehab-analytics-demo.key"
-_MIN_KEY_CHARS = 32
 _PSEUDONYM_BYTES = 16  # 32 hex characters
 # Luhn: digits in odd positions are doubled and the digits of the product summed.
 _DOUBLED = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9])
@@ -248,7 +230,7 @@ def pseudonymise(id12: pd.Series, key: bytes) -> pd.Series:
 
     Args:
         id12: Normalised twelve-digit ids (``parse_ids``'s ``id12``); NA stays NA.
-        key: The secret key (see :func:`resolve_key`).
+        key: The secret key (see :func:`rehab_analytics.keys.resolve_key`).
 
     Returns:
         A string Series on the same index.
@@ -298,134 +280,3 @@ def find_personnummer_like(text: str) -> list[str]:
         if _luhn_scalar(date + tail[:3]) == tail[3]:
             hits.append(match.group(0))
     return hits
-
-
-class KeyPermissionWarning(UserWarning):
-    """Warned when a key file can be read by other users than its owner."""
-
-
-@dataclass(frozen=True)
-class ResolvedKey:
-    """A pseudonymisation key and where it came from.
-
-    Attributes:
-        key: The key bytes (never shown in reprs or messages).
-        origin: ``"environment"``, ``"file"`` or ``"demo"``.
-        path: The key file for ``"file"`` and ``"demo"``, else None.
-    """
-
-    key: bytes = field(repr=False)
-    origin: str
-    path: Path | None = None
-
-
-def _write_secret(path: Path, overwrite: bool) -> Path:
-    """Write 32 random bytes as hex to ``path``, created 0600 (parents 0700)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    # Replace via a new file and a rename, so a key never keeps looser permissions.
-    target = path.with_name(f".{path.name}.{os.getpid()}.tmp") if overwrite else path
-    try:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise ConfigError(
-            f"A key file already exists at {path}; it was not replaced because "
-            "pseudonyms made with it would no longer match. To replace it anyway, "
-            "run `rehab-analytics keygen --force` (old pseudonyms cannot be linked)."
-        ) from None
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(secrets.token_hex(32) + "\n")
-    if overwrite:
-        os.replace(target, path)
-    return path
-
-
-def write_key_file(path: str | Path | None = None, force: bool = False) -> Path:
-    """Create a new random key file with mode 0600.
-
-    Args:
-        path: Where to write; default ``settings().key_file`` (``RA_KEY_FILE``).
-        force: Replace an existing key file.
-
-    Raises:
-        ConfigError: If the file exists and ``force`` is false.
-
-    Example:
-        >>> import tempfile
-        >>> p = write_key_file(Path(tempfile.mkdtemp()) / "k" / "pseudonym.key")
-        >>> oct(p.stat().st_mode & 0o777)
-        '0o600'
-    """
-    path = settings().key_file if path is None else path
-    return _write_secret(Path(path).expanduser(), overwrite=force)
-
-
-def write_demo_key(raw_dir: Path) -> Path:
-    """Write (or replace) the demo key of a sample-data raw folder.
-
-    Example:
-        >>> import tempfile
-        >>> write_demo_key(Path(tempfile.mkdtemp())).name
-        '.rehab-analytics-demo.key'
-    """
-    return _write_secret(Path(raw_dir) / DEMO_KEY_NAME, overwrite=True)
-
-
-def _read_key_file(path: Path) -> bytes:
-    """Return a key file's key, warning when others may read the file."""
-    mode = path.stat().st_mode & 0o777
-    if os.name == "posix" and mode & 0o077:
-        warnings.warn(
-            f"The key file {path} has permissions {mode:o}, so other users may read "
-            f"it. Restrict it with: chmod 600 {path}",
-            KeyPermissionWarning,
-            stacklevel=3,
-        )
-    key = path.read_text(encoding="utf-8").strip()
-    if len(key) < _MIN_KEY_CHARS:
-        raise ConfigError(
-            f"The key file {path} holds {len(key)} characters; a key needs at least "
-            f"{_MIN_KEY_CHARS}. Create a new one with `rehab-analytics keygen --force`."
-        )
-    return key.encode("utf-8")
-
-
-def resolve_key(raw_dir: Path | None = None) -> ResolvedKey:
-    """Find the pseudonymisation key: environment, then key file, then demo key.
-
-    Args:
-        raw_dir: The raw folder; its demo key is used only if the folder carries
-            the sample-data marker written by ``rehab-analytics sample``.
-
-    Raises:
-        ConfigError: If ``RA_PSEUDONYM_KEY`` or the key file holds a too short key.
-        KeyMissingError: If no key is found.
-
-    Example:
-        >>> ResolvedKey(b"not shown" * 4, "environment")  # what it returns
-        ResolvedKey(origin='environment', path=None)
-    """
-    env_key = os.environ.get(KEY_ENV_VAR, "").strip()
-    if env_key:
-        if len(env_key) < _MIN_KEY_CHARS:
-            raise ConfigError(
-                f"{KEY_ENV_VAR} is set but holds {len(env_key)} characters; a key "
-                f"needs at least {_MIN_KEY_CHARS}. Set a longer key or unset it to "
-                "use the key file."
-            )
-        return ResolvedKey(env_key.encode("utf-8"), "environment")
-    key_file = settings().key_file.expanduser()
-    if key_file.is_file():
-        return ResolvedKey(_read_key_file(key_file), "file", key_file)
-    if raw_dir is not None:
-        demo = Path(raw_dir) / DEMO_KEY_NAME
-        if (Path(raw_dir) / SAMPLE_MARKER).is_file() and demo.is_file():
-            return ResolvedKey(_read_key_file(demo), "demo", demo)
-    looked = f"{KEY_ENV_VAR} (not set), the key file {key_file} (not found)"
-    if raw_dir is not None:
-        looked += f" and {raw_dir} (a demo key is used only for sample data)"
-    raise KeyMissingError(
-        f"No pseudonymisation key was found. Looked in {looked}. Create a key file "
-        f"with `rehab-analytics keygen` (or set RA_KEY_FILE to an existing one), or "
-        f"set {KEY_ENV_VAR} to a secret of at least {_MIN_KEY_CHARS} characters. "
-        "Real data is never pseudonymised without a key."
-    )

@@ -8,7 +8,7 @@ import pytest
 
 from rehab_analytics import demo
 from rehab_analytics.clean import run as pipeline
-from rehab_analytics.identity import SAMPLE_MARKER
+from rehab_analytics.keys import SAMPLE_MARKER
 
 
 def test_raw_state_tells_empty_sample_and_real(tmp_path):

@@ -1,29 +1,17 @@
-"""Tests for personnummer parsing, pseudonyms, key handling and the privacy scan."""
+"""Tests for personnummer parsing, pseudonyms and the privacy scan."""
 
 from __future__ import annotations
-
-import os
-import stat
-import warnings
 
 import numpy as np
 import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from rehab_analytics.errors import ConfigError, KeyMissingError
 from rehab_analytics.identity import (
-    DEMO_KEY_NAME,
-    SAMPLE_MARKER,
-    KeyPermissionWarning,
-    ResolvedKey,
     find_personnummer_like,
     luhn_digit,
     parse_ids,
     pseudonymise,
-    resolve_key,
-    write_demo_key,
-    write_key_file,
 )
 
 REF_2016 = pd.Timestamp("2016-06-01")
@@ -31,14 +19,6 @@ REF_2016 = pd.Timestamp("2016-06-01")
 
 def _with_check(nine: str) -> str:
     return nine + luhn_digit(nine)
-
-
-@pytest.fixture
-def clean_env(monkeypatch, tmp_path):
-    """No key in the environment and a key-file location that does not exist."""
-    monkeypatch.delenv("RA_PSEUDONYM_KEY", raising=False)
-    monkeypatch.setenv("RA_KEY_FILE", str(tmp_path / "cfg" / "pseudonym.key"))
-    return tmp_path / "cfg" / "pseudonym.key"
 
 
 def _parse_one(value, reference=REF_2016) -> pd.Series:
@@ -289,105 +269,6 @@ def test_find_personnummer_like_hits():
 def test_find_personnummer_like_non_hits(text):
     """Phone numbers, bad check digits, hex pseudonyms and decimals are not reported."""
     assert find_personnummer_like(text) == []
-
-
-# --- keys -------------------------------------------------------------------
-
-
-def test_write_key_file_creates_0600_file_and_0700_parent(tmp_path):
-    """The key file is 64 hex characters, mode 0600, in a new 0700 folder."""
-    path = write_key_file(tmp_path / "new" / "pseudonym.key")
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    assert len(path.read_text().strip()) == 64
-
-
-def test_write_key_file_refuses_to_overwrite(tmp_path):
-    """An existing key is kept unless force is given."""
-    path = write_key_file(tmp_path / "pseudonym.key")
-    first = path.read_text()
-    with pytest.raises(ConfigError, match="already exists.*--force"):
-        write_key_file(path)
-    assert path.read_text() == first
-    os.chmod(path, 0o644)
-    write_key_file(path, force=True)
-    assert path.read_text() != first
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-
-
-def test_write_key_file_default_path_from_settings(clean_env):
-    """Without a path, the key goes to RA_KEY_FILE."""
-    assert write_key_file() == clean_env
-    assert clean_env.is_file()
-
-
-def test_resolve_key_from_file(clean_env):
-    """A key file is used when no environment key is set."""
-    write_key_file(clean_env)
-    resolved = resolve_key()
-    assert (resolved.origin, resolved.path) == ("file", clean_env)
-    assert resolved.key == clean_env.read_text().strip().encode()
-
-
-def test_resolve_key_environment_wins(clean_env, monkeypatch):
-    """RA_PSEUDONYM_KEY takes precedence over the key file."""
-    write_key_file(clean_env)
-    monkeypatch.setenv("RA_PSEUDONYM_KEY", "e" * 40)
-    assert resolve_key() == ResolvedKey(b"e" * 40, "environment", None)
-
-
-def test_resolve_key_short_environment_key_is_an_error(clean_env, monkeypatch):
-    """A too short environment key is refused without showing it."""
-    monkeypatch.setenv("RA_PSEUDONYM_KEY", "tooshortsecret")
-    with pytest.raises(ConfigError, match="at least 32") as info:
-        resolve_key()
-    assert "tooshortsecret" not in str(info.value)
-
-
-def test_resolve_key_warns_on_loose_permissions(clean_env):
-    """A key file readable by others gives a KeyPermissionWarning naming chmod 600."""
-    write_key_file(clean_env)
-    os.chmod(clean_env, 0o644)
-    with pytest.warns(KeyPermissionWarning, match=f"chmod 600 {clean_env}"):
-        resolve_key()
-
-
-def test_resolve_key_no_warning_on_0600(clean_env):
-    """A 0600 key file is read silently."""
-    write_key_file(clean_env)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        resolve_key()
-
-
-def test_resolve_key_demo_only_for_sample_folders(clean_env, tmp_path):
-    """The demo key is used only when the raw folder carries the sample marker."""
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    demo = write_demo_key(raw)
-    assert demo == raw / DEMO_KEY_NAME
-    assert stat.S_IMODE(demo.stat().st_mode) == 0o600
-    with pytest.raises(KeyMissingError):
-        resolve_key(raw)
-    (raw / SAMPLE_MARKER).write_text("{}")
-    resolved = resolve_key(raw)
-    assert (resolved.origin, resolved.path) == ("demo", demo)
-
-
-def test_resolve_key_missing_explains_what_to_do(clean_env, tmp_path):
-    """The error names where it looked, keygen, the env var and the no-key rule."""
-    with pytest.raises(KeyMissingError) as info:
-        resolve_key(tmp_path / "raw")
-    message = str(info.value)
-    for part in ("RA_PSEUDONYM_KEY", str(clean_env), "rehab-analytics keygen", "never"):
-        assert part in message
-
-
-def test_key_never_in_repr(clean_env, monkeypatch):
-    """The key value does not appear in the ResolvedKey repr."""
-    monkeypatch.setenv("RA_PSEUDONYM_KEY", "s3cr3t" * 6)
-    resolved = resolve_key()
-    assert "s3cr3t" not in repr(resolved) and "s3cr3t" not in str(resolved)
 
 
 @pytest.mark.slow

@@ -23,10 +23,11 @@ import pandas as pd
 import pytest
 
 from rehab_analytics import cli
-from rehab_analytics.config import settings
-from rehab_analytics.identity import DEMO_KEY_NAME, find_personnummer_like
 from rehab_analytics.clean.run import run_clean
-from rehab_analytics.ingest.read import read_grid, select_sheets
+from rehab_analytics.config import settings
+from rehab_analytics.identity import find_personnummer_like
+from rehab_analytics.ingest import read_grid, select_sheets
+from rehab_analytics.keys import DEMO_KEY_NAME
 from rehab_analytics.sample.deliveries import write_sample
 
 REPO = Path(__file__).resolve().parents[1]

@@ -11,6 +11,7 @@ The parts live in ``sample_people`` (episodes and outcomes), ``sample_layouts``
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rehab_analytics import identity
+from rehab_analytics import keys
 from rehab_analytics.errors import ParameterError, SampleTargetError
 from rehab_analytics.sample.files import _write_file
 from rehab_analytics.sample.layouts import (  # noqa: F401  (re-exported)
@@ -55,9 +56,9 @@ __all__ = [
 ]
 
 GENERATOR_VERSION = "1"
-MARKER = identity.SAMPLE_MARKER
+MARKER = keys.SAMPLE_MARKER
 # Files that may sit in an otherwise empty raw folder (README.md is the data log).
-_HARMLESS = {"README.md", ".gitkeep", identity.DEMO_KEY_NAME}
+_HARMLESS = {"README.md", ".gitkeep", keys.DEMO_KEY_NAME}
 
 # Injected faults: share of episodes (at least one each). Duplicates are extra rows.
 _FAULT_RATES = {
@@ -215,6 +216,10 @@ def generate(participants: int = 570, seed: int = 2015) -> SampleData:
     )
 
 
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def _prepare_target(out: Path) -> None:
     """Refuse a folder that holds files `sample` did not write; clear an old sample."""
     if not out.exists():
@@ -289,13 +294,15 @@ def write_sample(out: Path, participants: int = 570, seed: int = 2015) -> Sample
     for name, frame in frames.items():
         frame.to_parquet(truth / f"{name}.parquet", index=False)
     files = [*by_file, *(f"_truth/{n}.parquet" for n in frames)]
+    # The hashes let the demo key be used for exactly these files (see keys).
     marker = {
         "generator": "rehab-analytics sample",
         "version": GENERATOR_VERSION,
         "seed": seed,
         "participants": participants,
         "files": files,
+        "sha256": {f: _sha256(out / f) for f in files},
     }
     (out / MARKER).write_text(json.dumps(marker, indent=2, ensure_ascii=False), "utf-8")
-    identity.write_demo_key(out)
+    keys.write_demo_key(out)
     return SampleResult(out, [out / f for f in files], truth, rows, participants, seed)

@@ -10,11 +10,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from rehab_analytics import contract, identity
-from rehab_analytics.sample import deliveries as sample
+from rehab_analytics import contract, identity, keys
 from rehab_analytics.config import BUILTIN_SOURCES_DIR
 from rehab_analytics.errors import ParameterError, SampleTargetError
-from rehab_analytics.sources.model import (
+from rehab_analytics.sample import deliveries as sample
+from rehab_analytics.sources import (
     build_registry,
     load_sources,
     load_vocabularies,
@@ -185,13 +185,13 @@ def test_marker_lists_files_and_a_rerun_replaces_them(tmp_path: Path) -> None:
     assert marker["seed"] == 1 and marker["participants"] == 200
     assert sorted(out / f for f in marker["files"]) == sorted(first.files)
     assert all(p.is_file() for p in first.files)
-    assert (out / identity.DEMO_KEY_NAME).is_file()
+    assert (out / keys.DEMO_KEY_NAME).is_file()
     second = sample.write_sample(out, participants=40, seed=2)
     stale = set(first.files) - set(second.files)
     assert stale and not any(p.exists() for p in stale)
     assert (out / "README.md").read_text() == "data log"
     on_disk = {p for p in out.rglob("*") if p.is_file()}
-    extra = {out / "README.md", out / sample.MARKER, out / identity.DEMO_KEY_NAME}
+    extra = {out / "README.md", out / sample.MARKER, out / keys.DEMO_KEY_NAME}
     assert on_disk == set(second.files) | extra
     assert "40 episodes" in second.summary()
 

@@ -16,8 +16,8 @@ from statsmodels.stats import proportion as sm_proportion
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from rehab_analytics.stats import compare as stats
 from rehab_analytics.stats import casemix as casemix
+from rehab_analytics.stats import compare as stats
 from rehab_analytics.stats.compare import (
     byar_interval,
     casemix_observed_expected,
