@@ -8,13 +8,13 @@ draws, ``narrative`` words, ``figures`` ties them into report recipes, and
 
 Example:
     >>> import rehab_analytics as ra
-    >>> sorted(ra.__all__)[:3]
-    ['__version__', 'load', 'processed']
+    >>> ra.__all__
+    ['__version__', 'Tables', 'load']
 """
 
 from __future__ import annotations
 
 from rehab_analytics._version import __version__
-from rehab_analytics.processed import load
+from rehab_analytics.processed import Tables, load
 
-__all__ = ["__version__", "load", "processed"]
+__all__ = ["__version__", "Tables", "load"]

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from rehab_analytics.config import settings
 from rehab_analytics.errors import InputFileError, RehabAnalyticsError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["OUTPUT_FILES", "PREVIOUS_REPORT", "TABLES", "Tables", "load"]
 
@@ -72,6 +74,8 @@ def load(processed_dir: str | Path | None = None, *, lang: str = "sv") -> Tables
         Traceback (most recent call last):
         rehab_analytics.errors.InputFileError: ...
     """
+    import pandas as pd
+
     folder = settings(processed_dir=processed_dir).processed_dir
     if lang not in ("sv", "en"):
         raise RehabAnalyticsError(f"lang is {lang!r}; expected 'sv' or 'en'.")

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from rehab_analytics.stats.intervals import (
-    byar_interval,
-    wilson_interval,
-)
 from rehab_analytics.stats.compare import (
-    funnel_limits,
-    funnel_flags,
-    compare_with_rest,
+    AGE_BANDS,
+    DEFAULT_COVARIATES,
     casemix_observed_expected,
+    compare_with_rest,
+    funnel_flags,
+    funnel_limits,
     mcnemar_test,
     mean_change_interval,
     wilcoxon_signed_rank,
-    DEFAULT_COVARIATES,
-    AGE_BANDS,
+)
+from rehab_analytics.stats.intervals import (
+    byar_interval,
+    wilson_interval,
 )
 
 __all__ = [
