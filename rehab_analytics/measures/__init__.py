@@ -15,10 +15,8 @@ from rehab_analytics.measures.core import (
     add_age_groups,
     add_period,
     filter_period,
-    goal_attainment,
-    misregistrations,
-    volume,
 )
+from rehab_analytics.measures.goals import goal_attainment, misregistrations, volume
 from rehab_analytics.measures.outcomes import (
     OUTCOMES,
     costs,
