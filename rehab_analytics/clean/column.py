@@ -33,7 +33,15 @@ EXCEL_ERRORS = frozenset(
 )
 
 
-def _cell_text(value: object) -> str:
+def _value_text(value: object) -> str:
+    """A delivered value as the text the cleaning rules parse.
+
+    Unlike :func:`rehab_analytics.ingest.cell_text` (headers and labels as
+    shown), this drops Excel's leading apostrophe (a forced-text marker), writes
+    booleans as ``1``/``0`` (check boxes) and datetimes with a space, without a
+    midnight time, so that numbers, dates and check marks parse one way whatever
+    the file format.
+    """
     if isinstance(value, str):
         return value.strip().lstrip("'’").strip()
     if isinstance(value, bool | np.bool_):
@@ -63,7 +71,7 @@ class _Column:
             self.codes, self.uniques = pd.factorize(array, use_na_sentinel=True)
             self.uniques = np.asarray(self.uniques, dtype=object)
         self.texts = np.array(
-            [_cell_text(u) for u in self.uniques] + [""], dtype=object
+            [_value_text(u) for u in self.uniques] + [""], dtype=object
         )
         blank = self.texts[:-1] == ""
         if blank.any():

@@ -3,7 +3,7 @@
 A recipe takes a :class:`Context` (the clean tables, the period, the language and
 the suppression threshold) and returns a :class:`Chart` (publishable table,
 figure, takeaway title, notes with source and n) or a :class:`Table`. The
-measuring and suppression live in :mod:`rehab_analytics.figures_tables`, the
+measuring and suppression live in :mod:`rehab_analytics.tables`, the
 sentences in :mod:`rehab_analytics.narrative`, the drawing in
 :mod:`rehab_analytics.plots`; a report notebook only calls a recipe and
 :func:`publish`::

@@ -88,7 +88,7 @@ def load_inputs(processed_dir: str | Path | None = None) -> GalleryInputs:
 def chart_specs(inputs: GalleryInputs) -> list[GalleryChart]:
     """Measure and suppress the table of every gallery chart.
 
-    The tables come from :mod:`rehab_analytics.figures_tables`, the same
+    The tables come from :mod:`rehab_analytics.tables`, the same
     recipes the report notebooks use, so the gallery shows what the reports
     publish.
 
