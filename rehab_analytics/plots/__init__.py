@@ -1,8 +1,38 @@
-"""Charts for slides and reports: the house style and one function per chart."""
+"""Charts for slides and reports: the house style and one function per chart.
+
+Every chart function takes a publishable table (passed through
+:func:`rehab_analytics.disclosure.suppress`), draws on ``ax`` (a new figure at
+slide size when ``None``) and returns the Axes; it never saves or shows. All
+visible text comes from the catalogue in ``lang`` ("sv" or "en"). Use
+:func:`slide_style` around drawing and :func:`rehab_analytics.report.deck.save_for_slides`
+to save. The theme is in :mod:`~rehab_analytics.plots.style`, the shared chart
+furniture in :mod:`~rehab_analytics.plots.furniture`; enrolment and costs in
+:mod:`~rehab_analytics.plots.volume`, comparisons in
+:mod:`~rehab_analytics.plots.compare`, trends and SPC in
+:mod:`~rehab_analytics.plots.trends`, before/after and exits in
+:mod:`~rehab_analytics.plots.outcomes`, time, steps and who takes part in
+:mod:`~rehab_analytics.plots.people`.
+"""
 
 from __future__ import annotations
 
 from rehab_analytics.catalogue import format_period
+from rehab_analytics.plots.compare import (
+    casemix_chart,
+    funnel_chart,
+    outcome_shares_chart,
+)
+from rehab_analytics.plots.outcomes import (
+    exit_reasons_chart,
+    income_transition_chart,
+    occupation_chart,
+)
+from rehab_analytics.plots.people import (
+    age_sex_chart,
+    esf_by_sex_chart,
+    step_change_chart,
+    time_in_programme_chart,
+)
 from rehab_analytics.plots.style import (
     FIGSIZES,
     OKABE_ITO,
@@ -15,24 +45,13 @@ from rehab_analytics.plots.style import (
     subproject_colours,
     unit_markers,
 )
-from rehab_analytics.plots.volume import (
+from rehab_analytics.plots.trends import (
     SPC_MIN_POINTS,
-    age_sex_chart,
-    casemix_chart,
-    cost_chart,
-    enrolment_chart,
-    esf_by_sex_chart,
-    exit_reasons_chart,
-    funnel_chart,
-    income_transition_chart,
-    occupation_chart,
-    outcome_shares_chart,
     spc_chart,
-    step_change_chart,
-    time_in_programme_chart,
     trend_chart,
     xmr_limits,
 )
+from rehab_analytics.plots.volume import cost_chart, enrolment_chart
 
 __all__ = [
     "FIGSIZES",
