@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 from rehab_analytics._version import __version__
@@ -29,7 +30,14 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 def _cmd_clean(args: argparse.Namespace) -> int:
     from rehab_analytics.clean.run import run_clean
 
-    result = run_clean(raw_dir=args.raw, out_dir=args.out, jobs=args.jobs)
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            result = run_clean(
+                raw_dir=args.raw, out_dir=args.out, jobs=args.jobs, new_key=args.new_key
+            )
+        finally:  # one line per warning, also when the clean stops with an error
+            for warning in caught:
+                print(f"warning: {warning.message}", file=sys.stderr)
     print(result.summary())
     return 0 if result.ok else 1
 
@@ -51,7 +59,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_reports(args: argparse.Namespace) -> int:
-    from rehab_analytics.batch.run import run_batch
+    from rehab_analytics.batch.run import command_line_parameters, run_batch
 
     result = run_batch(
         processed_dir=args.processed,
@@ -61,6 +69,7 @@ def _cmd_reports(args: argparse.Namespace) -> int:
         subprojects=args.subprojects,
         jobs=args.jobs,
         force=args.force,
+        parameters=command_line_parameters(args.parameters),
     )
     print(result.summary())
     return 0 if result.ok else 1
@@ -137,6 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="worker processes (default: cores; 1 = none)",
     )
+    p.add_argument(
+        "--new-key",
+        action="store_true",
+        help="re-key deliberately: clean into a folder made with another key "
+        "(its old pseudonyms will not link to the new ones)",
+    )
     p.set_defaults(func=_cmd_clean)
 
     p = sub.add_parser(
@@ -168,6 +183,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs", type=int, default=None, help="parallel notebooks (default: cores)"
     )
     p.add_argument("--force", action="store_true", help="run even if nothing changed")
+    p.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        dest="parameters",
+        metavar=("NAME", "VALUE"),
+        help="a parameter the notebooks declare, as in papermill; repeatable "
+        "(e.g. -p casemix False)",
+    )
     p.set_defaults(func=_cmd_reports)
 
     p = sub.add_parser("gallery", help="draw every chart in both languages")

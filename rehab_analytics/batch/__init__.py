@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from rehab_analytics.batch.run import (
-    Parameter,
-    JobResult,
-    BatchResult,
     NOTEBOOKS_DIR,
+    BatchResult,
+    JobResult,
+    Parameter,
+    command_line_parameters,
     notebook_parameters,
-    validate_parameters,
     run_batch,
+    validate_parameters,
 )
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "NOTEBOOKS_DIR",
     "notebook_parameters",
     "validate_parameters",
+    "command_line_parameters",
     "run_batch",
 ]

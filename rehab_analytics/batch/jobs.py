@@ -5,7 +5,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
-import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -103,9 +102,6 @@ def _worker_init() -> None:
     # CPU and 10-15 % less time. Set a variable yourself to override.
     for name in _THREAD_LIMITS:
         os.environ.setdefault(name, "1")
-    # papermill → nbformat → jsonschema imports rfc3987_syntax, which builds an
-    # IRI grammar for a second at import; notebooks never use IRI formats.
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 def _run_job(spec: dict[str, Any]) -> dict[str, Any]:

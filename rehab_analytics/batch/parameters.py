@@ -18,6 +18,7 @@ __all__ = [
     "Parameter",
     "notebook_parameters",
     "validate_parameters",
+    "parse_value",
 ]
 
 
@@ -183,6 +184,47 @@ def validate_parameters(
                 f"{want}. Valid parameters: {valid}.",
                 file=where,
             )
+
+
+def parse_value(text: str, annotation: str) -> object:
+    """Read a command-line value (papermill's ``-p NAME VALUE``) for a declared type.
+
+    papermill's rules first (``True``, ``False``, ``None``, an int, a float, else the
+    text); then the text itself where the type takes a string (``-p fail_on 3`` for a
+    ``str``), ``true``/``false`` for a ``bool``, and a Python or JSON literal for a
+    ``list`` or ``dict``. The result may still not fit: :func:`validate_parameters`
+    says so.
+
+    Example:
+        >>> parse_value("False", "bool"), parse_value("3", "str"), parse_value("3", "int")
+        (False, '3', 3)
+        >>> parse_value('["a", "b"]', "list[str]"), parse_value("no", "bool")
+        (['a', 'b'], 'no')
+    """
+    value: object = text
+    if text in ("True", "False", "None"):
+        value = {"True": True, "False": False, "None": None}[text]
+    else:
+        for kind in (int, float):
+            try:
+                value = kind(text)
+                break
+            except ValueError:
+                continue
+    if _type_ok(value, annotation):
+        return value
+    options = [a.strip().partition("[")[0] for a in annotation.split("|")]
+    if "bool" in options and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if "list" in options or "dict" in options:
+        for read in (json.loads, ast.literal_eval):
+            try:
+                literal = read(text.strip())
+            except (ValueError, SyntaxError):
+                continue
+            if isinstance(literal, list | dict):
+                return literal
+    return text if _type_ok(text, annotation) else value
 
 
 def _check_date(name: str, value: object) -> date:

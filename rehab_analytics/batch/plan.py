@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
 import shutil
@@ -11,20 +12,21 @@ from pathlib import Path
 from typing import Any
 
 from rehab_analytics.batch.jobs import _DONE, JobResult, _Job
-from rehab_analytics.config import PACKAGE_DIR
-from rehab_analytics.errors import ConfigError, InputFileError, ParameterError
-from rehab_analytics.kernel import KERNEL_NAME
 from rehab_analytics.batch.parameters import (
     Parameter,
     _check_date,
     validate_parameters,
 )
+from rehab_analytics.config import PACKAGE_DIR
+from rehab_analytics.errors import ConfigError, InputFileError, ParameterError
+from rehab_analytics.kernel import KERNEL_NAME
+from rehab_analytics.processed import OUTPUT_FILES
 
 # Notebooks that exist run in this order; any other notebook runs after them.
 _ORDER = ("data_quality", "subproject_report", "comparison_report")
 # Every batch notebook must declare these; the rest are passed when declared.
 _REQUIRED = ("processed_dir", "lang", "output_dir", "job")
-# The tables pipeline.load() needs (pipeline.OUTPUT_FILES; not imported: it is slow).
+# The tables processed.load() needs (checked against OUTPUT_FILES in the tests).
 _REQUIRED_TABLES = (
     "participants.parquet",
     "subprojects.parquet",
@@ -54,6 +56,82 @@ def _code_sha256() -> str:
         if p.suffix in (".py", ".toml", ".ipynb") and "__pycache__" not in p.parts
     )
     return _hash({str(p.relative_to(PACKAGE_DIR)): _sha256(p) for p in files})
+
+
+# The libraries that compute and draw what the reports show: another version can
+# give other numbers, pictures or files from the same inputs.
+_LIBRARIES = (
+    "pandas",
+    "numpy",
+    "matplotlib",
+    "seaborn",
+    "scipy",
+    "pyarrow",
+    "python-pptx",
+    "openpyxl",
+    "XlsxWriter",
+    "nbconvert",
+    "papermill",
+)
+# The runtime lock of the checkout the package runs from (an editable install).
+_LOCK = PACKAGE_DIR.parent / "requirements" / "runtime.lock"
+
+
+def _version(name: str) -> str | None:
+    """Return the installed version of a distribution (None when not installed)."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _lock_sha256() -> str:
+    """Hash the runtime lock, or without one every installed distribution and version.
+
+    The lock is there in a checkout (``make install``); a package installed from a
+    wheel has none beside it, so what is installed stands in for it.
+    """
+    if _LOCK.is_file():
+        return _sha256(_LOCK)
+    return _hash(
+        sorted(
+            f"{d.metadata['Name']}=={d.version}".lower()
+            for d in importlib.metadata.distributions()
+        )
+    )
+
+
+def _environment() -> dict[str, Any]:
+    """Return the lock's hash and the versions of the libraries that compute and draw."""
+    return {
+        "lock_sha256": _lock_sha256(),
+        "libraries": {name: _version(name) for name in _LIBRARIES},
+    }
+
+
+def _descriptions(processed: Path) -> dict[str, dict[str, str | None]]:
+    """Source → path and sha256 of the description file the clean read.
+
+    The paths are the ones the cleaning report records; a description missing since
+    has the hash None. Without a readable report: no descriptions.
+    """
+    try:
+        report = json.loads(
+            (processed / OUTPUT_FILES["report"]).read_text(encoding="utf-8")
+        )
+    except (OSError, ValueError):
+        return {}
+    sources = report.get("sources") if isinstance(report, dict) else None
+    found: dict[str, dict[str, str | None]] = {}
+    for name, entry in sorted((sources or {}).items()):
+        path = entry.get("description") if isinstance(entry, dict) else None
+        if isinstance(path, str) and path:
+            file = Path(path)
+            found[name] = {
+                "path": path,
+                "sha256": _sha256(file) if file.is_file() else None,
+            }
+    return found
 
 
 def _input_tables(processed: Path) -> dict[str, str]:
@@ -86,7 +164,7 @@ def _known_subprojects(processed: Path) -> tuple[list[str], list[str]]:
         ) from None
     with_data = set(codes.astype(str))
     try:
-        from rehab_analytics.sources.model import build_registry, load_sources
+        from rehab_analytics.sources import build_registry, load_sources
 
         registered = list(build_registry(load_sources()).subproject_codes)
     except ImportError:

@@ -29,10 +29,20 @@ from rehab_analytics import report
 from rehab_analytics._version import __version__
 from rehab_analytics.background import can_fork, in_background
 from rehab_analytics.batch.jobs import _DONE, JobResult, _execute, _Job, _with_retry  # noqa: F401  (re-exported)
+from rehab_analytics.batch.parameters import (
+    Parameter,
+    _check_date,
+    _type_ok,
+    notebook_parameters,
+    parse_value,
+    validate_parameters,
+)
 from rehab_analytics.batch.plan import (  # noqa: F401  (re-exported)
     _REQUIRED_TABLES,
     _check_kernel,
     _code_sha256,
+    _descriptions,
+    _environment,
     _find_notebooks,
     _hash,
     _input_tables,
@@ -47,12 +57,6 @@ from rehab_analytics.batch.plan import (  # noqa: F401  (re-exported)
 )
 from rehab_analytics.config import PACKAGE_DIR, settings
 from rehab_analytics.errors import ParameterError
-from rehab_analytics.batch.parameters import (
-    Parameter,
-    _check_date,
-    notebook_parameters,
-    validate_parameters,
-)
 
 __all__ = [
     "Parameter",
@@ -61,11 +65,80 @@ __all__ = [
     "NOTEBOOKS_DIR",
     "notebook_parameters",
     "validate_parameters",
+    "command_line_parameters",
     "run_batch",
 ]
 
 NOTEBOOKS_DIR = PACKAGE_DIR / "notebooks"
 _LANGS = ("sv", "en")
+# Parameters the batch sets itself: name → the argument (and option) to use instead.
+_OWN = {
+    "processed_dir": "processed_dir (--processed)",
+    "lang": "lang (--lang)",
+    "period_start": "period_start (--period-start)",
+    "period_end": "period_end (--period-end)",
+    "subprojects": "subprojects (--subprojects)",
+    "subproject": "subprojects (--subprojects)",
+    "output_dir": "run_dir",
+    "job": None,
+}
+
+
+def _check_own(names: Sequence[str]) -> None:
+    for name in names:
+        if name in _OWN:
+            instead = _OWN[name]
+            raise ParameterError(
+                f"parameter '{name}' is set by the batch"
+                + (f"; give it as {instead}." if instead else " for each job.")
+            )
+
+
+def command_line_parameters(
+    pairs: Sequence[Sequence[str]], notebooks_dir: str | Path | None = None
+) -> dict[str, object]:
+    """Read ``-p NAME VALUE`` pairs (papermill's syntax) as the notebooks declare them.
+
+    Each value is read for the type its notebooks declare (:func:`parse_value`); a
+    later pair for the same name wins. Checked before anything runs.
+
+    Raises:
+        ParameterError: A name no report notebook declares (listing the valid
+            ones), one the batch sets itself, or a value that is not of the type.
+
+    Example:
+        >>> command_line_parameters([("casemix", "False")])
+        {'casemix': False}
+        >>> command_line_parameters([("casemix", "maybe")])
+        Traceback (most recent call last):
+        ...
+        rehab_analytics.errors.ParameterError: parameter 'casemix' is 'maybe' (str); expected bool...
+    """
+    folder = Path(notebooks_dir) if notebooks_dir else NOTEBOOKS_DIR
+    declared: dict[str, Parameter] = {}
+    for nb in _find_notebooks(folder):
+        for name, param in notebook_parameters(nb).items():
+            declared.setdefault(name, param)
+    valid = ", ".join(
+        f"{p.name} ({p.type})" for p in declared.values() if p.name not in _OWN
+    )
+    values: dict[str, object] = {}
+    for name, text in pairs:
+        _check_own([name])
+        if name not in declared:
+            raise ParameterError(
+                f"unknown parameter '{name}': no report notebook declares it. "
+                f"Valid parameters: {valid or '(none)'}."
+            )
+        want = declared[name].type
+        value = parse_value(text, want)
+        if not _type_ok(value, want):
+            raise ParameterError(
+                f"parameter '{name}' is {text!r} ({type(value).__name__}); expected "
+                f"{want}. Valid parameters: {valid}."
+            )
+        values[name] = value
+    return values
 
 
 @dataclass
@@ -213,8 +286,10 @@ def run_batch(
 
     Jobs: each notebook once, or once per subproject when it declares a
     ``subproject`` parameter (job ``subproject_<code>``). A job whose fingerprint
-    (input tables, notebook, parameters, package code) matches a completed job of
-    an earlier run is reused without starting a kernel, unless ``force``. When
+    (input tables, the source descriptions the clean read, notebook, parameters,
+    package code, the runtime lock and the versions of the libraries that compute
+    and draw) matches a completed job of an earlier run is reused without starting
+    a kernel, unless ``force``. When
     every job is reused from one earlier run with exactly these jobs,
     ``tables.xlsx`` and ``deck.pptx`` are hard-linked (or copied) from it instead
     of being rebuilt, so an unchanged re-run takes well under a second.
@@ -230,7 +305,8 @@ def run_batch(
         notebooks_dir: Folder with the report notebooks (default: the package's).
         run_dir: The run folder (default: ``<processed>/reports/<run-id>``).
         progress: Print one line per finished notebook on stderr.
-        parameters: Extra notebook parameters, passed to notebooks declaring them.
+        parameters: Extra notebook parameters, passed to notebooks declaring them
+            (from the command line: :func:`command_line_parameters`).
 
     Returns:
         The :class:`BatchResult` (``ok`` is False if any notebook failed).
@@ -251,6 +327,7 @@ def run_batch(
     for name, value in (("period_start", period_start), ("period_end", period_end)):
         if value is not None:
             _check_date(name, value)
+    _check_own(list(parameters or {}))
     if jobs is None:
         jobs = os.cpu_count() or 1
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
@@ -305,6 +382,8 @@ def run_batch(
     planned = _plan(notebooks, specs, common, dict(parameters or {}), subprojects)
 
     code = _code_sha256()
+    environment = _environment()
+    descriptions = _descriptions(processed)
     nb_sha = {nb.name: _sha256(nb) for nb in notebooks}
     for job in planned:
         fixed = {
@@ -320,6 +399,8 @@ def run_batch(
                 __version__,
                 code,
                 cfg.suppression_threshold,
+                environment,
+                descriptions,
             ]
         )
     reports_root = run_dir.parent
@@ -352,6 +433,7 @@ def run_batch(
         "ok": result.ok,
         "package_version": __version__,
         "code_sha256": code,
+        "environment": environment,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "parameters": {
@@ -362,6 +444,7 @@ def run_batch(
         },
         "suppression_threshold": cfg.suppression_threshold,
         "inputs": inputs,
+        "descriptions": descriptions,
         "notebooks": nb_sha,
         "seconds": round(result.seconds, 2),
         "jobs": [
