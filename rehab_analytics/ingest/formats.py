@@ -15,9 +15,19 @@ from pathlib import Path
 
 import python_calamine as pc
 
+from rehab_analytics.config import limits
 from rehab_analytics.errors import InputFileError
+from rehab_analytics.escape import excerpt
+from rehab_analytics.ingest.limits import (
+    check_file_size,
+    check_shared_strings,
+    check_sheet,
+    check_zip_directory,
+    check_zip_parts,
+)
+from rehab_analytics.sources import quote
 
-__all__ = ["WORKBOOK_SUFFIXES", "sniff_format", "select_sheets"]
+__all__ = ["WORKBOOK_SUFFIXES", "sniff_format", "select_sheets", "quoted"]
 
 WORKBOOK_SUFFIXES = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods"}
 _TEXT_SUFFIXES = {".csv": "csv", ".txt": "csv", ".tsv": "csv"}
@@ -36,6 +46,8 @@ def sniff_format(path: Path, *, display: str | None = None) -> str:
 
     Raises:
         InputFileError: For a missing, empty, password-protected or unreadable file.
+        LimitError: For a file, or a part or the directory of a zip container, over
+            the reading limits (:class:`~rehab_analytics.config.Limits`).
 
     Example:
         >>> import tempfile
@@ -54,7 +66,8 @@ def sniff_format(path: Path, *, display: str | None = None) -> str:
         )
     if path.is_dir():
         raise InputFileError("is a folder, expected a file.", file=name)
-    size = path.stat().st_size
+    lim = limits()
+    size = check_file_size(path, name, lim)
     if size == 0:
         raise InputFileError(
             "the file is empty (0 bytes). Expected a spreadsheet; ask the sender for "
@@ -77,8 +90,10 @@ def sniff_format(path: Path, *, display: str | None = None) -> str:
             )
         return "xls"
     if head.startswith(_ZIP_MAGIC):
+        check_zip_directory(path, size, name, lim)
         try:
             with zipfile.ZipFile(path) as archive:
+                check_zip_parts(archive, name, lim)
                 names = set(archive.namelist())
                 if "mimetype" in names:
                     mime = archive.read("mimetype").decode("ascii", "replace")
@@ -106,7 +121,7 @@ def sniff_format(path: Path, *, display: str | None = None) -> str:
 
 
 def _calamine_error(
-    exc: Exception, name: str, sheet: str | None = None
+    exc: BaseException, name: str, sheet: str | None = None
 ) -> InputFileError:
     if isinstance(exc, pc.PasswordError):
         return InputFileError(
@@ -115,7 +130,8 @@ def _calamine_error(
             sheet=sheet,
         )
     return InputFileError(
-        f"the workbook could not be read; it is corrupt or truncated ({exc}). Expected a "
+        f"the workbook could not be read; it is corrupt or truncated "
+        f"({excerpt(exc)}). Expected a "
         "complete workbook; open it in Excel or LibreOffice, save a new copy and "
         "deliver that.",
         file=name,
@@ -125,9 +141,14 @@ def _calamine_error(
 
 def _open_workbook(path: Path, name: str) -> pc.CalamineWorkbook:
     try:
-        if WORKBOOK_SUFFIXES.get(path.suffix.lower()) != sniff_format(
-            path, display=name
-        ):
+        real = sniff_format(path, display=name)
+        if real == "xlsx":
+            # Opening reads every shared string: check them first.
+            check_shared_strings(path, name, limits())
+        elif real == "ods":
+            # Opening reads every sheet of an ODS: check all of them first.
+            check_sheet(path, real, "", name, limits())
+        if WORKBOOK_SUFFIXES.get(path.suffix.lower()) != real:
             # from_path picks the reader by extension; a renamed workbook (an
             # .xls saved as .xlsx, an xlsx saved as .csv) is read by content.
             data = io.BytesIO(path.read_bytes())
@@ -135,7 +156,9 @@ def _open_workbook(path: Path, name: str) -> pc.CalamineWorkbook:
         return pc.CalamineWorkbook.from_path(str(path))
     except InputFileError:
         raise
-    except Exception as exc:  # calamine raises several unrelated types
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # calamine raises unrelated types, and Rust panics
         raise _calamine_error(exc, name) from None
 
 
@@ -187,14 +210,27 @@ def _select(wb: pc.CalamineWorkbook, patterns: Sequence[str], name: str) -> list
                 break
     if not chosen:
         hidden = [s for s in names if s not in visible]
-        found = ", ".join(f"'{s}'" for s in visible) or "none"
-        extra = f" (hidden: {', '.join(hidden)})" if hidden else ""
+        found = quoted(visible) or "none"
+        shown = ", ".join(excerpt(s, 60) for s in hidden[:10])
+        extra = f" (hidden: {shown})" if hidden else ""
         raise InputFileError(
             f"no sheet matches {list(patterns)}. Found visible sheets: {found}{extra}. "
             "Rename the sheet or update 'sheets' in the source description.",
             file=name,
         )
     return chosen
+
+
+def quoted(texts: Sequence[object], most: int = 10, width: int = 60) -> str:
+    """Return up to ``most`` texts from a file, each excerpted, for a message.
+
+    Example:
+        >>> print(quoted(["Kön", "a\\x00b", "x" * 99], most=2, width=5))
+        'Kön', 'a\\x00b' and 1 more
+    """
+    shown = ", ".join(quote(t, width) for t in list(texts)[:most])
+    more = len(texts) - most
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def _decode(data: bytes, encodings: Sequence[str], name: str) -> tuple[str, str]:

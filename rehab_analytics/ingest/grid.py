@@ -15,20 +15,26 @@ import numpy as np
 import pandas as pd
 import python_calamine as pc
 
+from rehab_analytics.config import Limits, limits
 from rehab_analytics.errors import InputFileError
+from rehab_analytics.escape import excerpt
+from rehab_analytics.ingest.extent import _letters
 from rehab_analytics.ingest.formats import (
     _calamine_error,
     _decode,
     _open_workbook,
     _suffix_format,
+    quoted,
     sniff_format,
 )
+from rehab_analytics.ingest.limits import check_sheet, check_text, limit_error
+from rehab_analytics.sources import quote
 
 __all__ = ["read_grid", "cell_text", "band_labels"]
 
 
 def _text_grid(
-    path: Path, encodings: Sequence[str], delimiter: str, name: str
+    path: Path, encodings: Sequence[str], delimiter: str, name: str, lim: Limits
 ) -> list[np.ndarray]:
     """Read a delimited text file into column arrays of strings (None = empty)."""
     text, _ = _decode(path.read_bytes(), encodings, name)
@@ -36,7 +42,8 @@ def _text_grid(
     lines = text.splitlines()
     if not lines:
         return []
-    width = max(line.count(delimiter) for line in lines) + 1
+    width = check_text(lines, delimiter, name, lim)
+    del lines
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -52,7 +59,8 @@ def _text_grid(
         )
     except (pd.errors.ParserError, ValueError) as exc:
         raise InputFileError(
-            f"the text file could not be parsed as '{delimiter}'-separated values ({exc}). "
+            f"the text file could not be parsed as '{delimiter}'-separated values "
+            f"({excerpt(exc)}). "
             "Expected one record per line; check 'delimiter' in the source description.",
             file=name,
         ) from None
@@ -60,23 +68,36 @@ def _text_grid(
 
 
 def _workbook_grid(
-    path: Path, sheet: str, name: str, workbook: pc.CalamineWorkbook | None = None
+    path: Path,
+    sheet: str,
+    name: str,
+    workbook: pc.CalamineWorkbook | None = None,
+    real: str = "xlsx",
+    lim: Limits | None = None,
 ) -> tuple[list[list[object]], list[tuple[tuple[int, int], tuple[int, int]]]]:
     wb = workbook if workbook is not None else _open_workbook(path, name)
     try:
+        if real == "xlsx" and sheet in wb.sheet_names:
+            # calamine allocates the whole grid when it opens the sheet (an ODS is
+            # checked when the workbook is opened: that reads every sheet).
+            check_sheet(path, real, sheet, name, lim or limits())
         try:
             ws = wb.get_sheet_by_name(sheet)
         except pc.WorksheetNotFound:
             raise InputFileError(
-                f"sheet '{sheet}' not found. Found: {', '.join(wb.sheet_names)}.",
+                f"sheet {quote(sheet, 60)} not found. Found: {quoted(wb.sheet_names)}.",
                 file=name,
             ) from None
-        except Exception as exc:  # a damaged sheet part fails when it is opened
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # a damaged sheet part fails when it is opened
             raise _calamine_error(exc, name, sheet) from None
         try:
             rows = ws.to_python(skip_empty_area=False)
             merges = ws.merged_cell_ranges or []
-        except Exception as exc:
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # calamine errors and Rust panics
             raise _calamine_error(exc, name, sheet) from None
     finally:
         if workbook is None:
@@ -131,6 +152,7 @@ def _grid(
     name = display or str(path)
     real, workbook = _opened if _opened is not None else (None, None)
     real = real or sniff_format(path, display=name)
+    lim = limits()
     declared = _suffix_format(path)
     notes: tuple[str, ...] = ()
     if (
@@ -139,17 +161,31 @@ def _grid(
         and not {declared, real} <= {"xlsx", "xls"}
     ):
         notes = (
-            f"{name}: the file is named {path.suffix} but contains {real} data; it was "
+            f"{name}: the file is named {excerpt(path.suffix, 20)} but contains {real} "
+            "data; it was "
             f"read as {real}. Rename it to .{'csv' if real == 'csv' else real}.",
         )
     if real == "csv":
-        columns = _text_grid(path, encoding, delimiter, name)
+        columns = _text_grid(path, encoding, delimiter, name, lim)
         merges: list = []
     else:
-        rows, merges = _workbook_grid(path, sheet, name, workbook)
+        rows, merges = _workbook_grid(path, sheet, name, workbook, real, lim)
         columns = _transpose(rows)
-    pairs = [_blank_to_none(c) for c in columns]
-    return [c for c, _ in pairs], [b for _, b in pairs], merges, notes
+        del rows
+    pairs = [_blank_to_none(c, lim.cell_chars) for c in columns]
+    for j, (_, _, long_row) in enumerate(pairs):
+        if long_row is not None:
+            raise limit_error(
+                lim,
+                "cell_chars",
+                "the length in characters of the cell",
+                len(str(columns[j][long_row])),
+                file=name,
+                sheet=sheet or None,
+                row=long_row + 1,
+                column=_letters(j + 1),
+            )
+    return [c for c, _, _ in pairs], [b for _, b, _ in pairs], merges, notes
 
 
 def _transpose(rows: list[list[object]]) -> list[np.ndarray]:
@@ -163,17 +199,27 @@ def _transpose(rows: list[list[object]]) -> list[np.ndarray]:
         return [np.array(col, dtype=object) for col in zip(*rows, strict=True)]
 
 
-def _blank_to_none(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _blank_to_none(
+    column: np.ndarray, max_chars: int | None = None
+) -> tuple[np.ndarray, np.ndarray, int | None]:
     """Return ``column`` with empty and whitespace-only text (spaces, NBSP) as None,
-    and the mask of those blank cells.
+    the mask of those blank cells, and the row of a text longer than ``max_chars``
+    (None if there is none).
 
     A cell holding only spaces looks empty in Excel; counting it as data would
     turn blank rows below a table into rejected rows. Each distinct value is
     looked at once.
     """
     if not column.size:
-        return column, np.zeros(0, dtype=bool)
+        return column, np.zeros(0, dtype=bool), None
     codes, uniques = pd.factorize(column)
+    long_row = None
+    if max_chars is not None:
+        long = [
+            i for i, u in enumerate(uniques) if type(u) is str and len(u) > max_chars
+        ]
+        if long:
+            long_row = int(np.flatnonzero(codes == long[0])[0])
     blank_u = np.fromiter(
         (isinstance(u, str) and not u.strip() for u in uniques), bool, len(uniques)
     )
@@ -185,7 +231,7 @@ def _blank_to_none(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         blank[missing[data]] = False
     if blank_u.any():
         column = np.where(blank, None, column)
-    return column, blank
+    return column, blank, long_row
 
 
 def cell_text(value: object) -> str:

@@ -15,7 +15,7 @@ import pandas as pd
 import python_calamine as pc
 
 from rehab_analytics.errors import InputFileError, MissingColumnError
-from rehab_analytics.ingest.formats import _open_workbook, _select, sniff_format
+from rehab_analytics.ingest.formats import _open_workbook, _select, quoted, sniff_format
 from rehab_analytics.ingest.grid import _grid, band_labels, cell_text
 from rehab_analytics.sources import Band, TableSpec, normalise_label
 
@@ -190,7 +190,8 @@ def read_sheet(
             raise MissingColumnError(
                 f"no header row found in the first {_AUTO_SCAN_ROWS} rows. Expected a "
                 f"row with the headers {sorted(set(spec.columns) - {'count_by_sex'})} "
-                f"as described; found in row {first + 1}: {found}. Set header_row in "
+                f"as described; found in row {first + 1}: [{quoted(found)}]. Set "
+                "header_row in "
                 "the source description or rename the columns.",
                 **where,
             )
@@ -273,11 +274,11 @@ def read_sheet(
         if f.split(".")[0] in spec.required or f.startswith("count_by_sex")
     ]
     if required_missing:
-        shown = [h for h in headers if h]
+        shown = quoted([h for h in headers if h])
         raise MissingColumnError(
             f"missing column(s) {', '.join(repr(h) for _, h in required_missing)} "
             f"(for {', '.join(f for f, _ in required_missing)}). Found columns in row "
-            f"{header_index + 1}: {shown}. Rename the column in the file or change "
+            f"{header_index + 1}: [{shown}]. Rename the column in the file or change "
             "'columns' (or header_row) in the source description.",
             **where,
         )

@@ -10,7 +10,7 @@ from rehab_analytics.sources.find import (
     source_dirs,
     source_vocabularies,
 )
-from rehab_analytics.sources.parse import parse_description
+from rehab_analytics.sources.parse import glob_problem, parse_description, quote
 from rehab_analytics.sources.spec import (
     FIELDS,
     TABLE_KINDS,
@@ -40,6 +40,8 @@ __all__ = [
     "source_dirs",
     "find_descriptions",
     "parse_description",
+    "glob_problem",
+    "quote",
     "load_sources",
     "build_registry",
     "load_vocabularies",

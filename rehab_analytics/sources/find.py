@@ -48,6 +48,10 @@ def find_descriptions(dirs: Iterable[Path]) -> list[Path]:
     Files keep the order of their first appearance (built-in files first, in
     sorted order), so the registry order is stable.
 
+    Raises:
+        SourceDescriptionError: If a description is a link to a file outside its
+            folder.
+
     Example:
         >>> find_descriptions([]) == []
         True
@@ -57,7 +61,15 @@ def find_descriptions(dirs: Iterable[Path]) -> list[Path]:
         folder = Path(folder)
         if not folder.is_dir():
             continue
+        root = folder.resolve()
         for path in sorted(folder.glob("*.toml")):
+            if not path.resolve().is_relative_to(root):
+                raise SourceDescriptionError(
+                    f"is a link to a file outside the description folder {root}. "
+                    "Expected the description itself; copy the file into the folder "
+                    "instead of linking to it.",
+                    file=str(path),
+                )
             chosen[path.name] = path
     return list(chosen.values())
 
@@ -68,14 +80,28 @@ def load_sources(
     """Find and parse every effective source description.
 
     Args:
-        raw_dir: The raw folder (its ``_sources`` folder is searched).
+        raw_dir: The raw folder (its ``_sources`` folder is searched; it must not
+            be a link out of the raw folder).
         dirs: Folders to search instead of :func:`source_dirs`.
+
+    Raises:
+        SourceDescriptionError: If a description is invalid or a link out of its
+            folder.
 
     Example:
         >>> load_sources(dirs=[]) == []
         True
     """
     folders = source_dirs(raw_dir) if dirs is None else list(dirs)
+    if raw_dir is not None and dirs is None:
+        own = Path(raw_dir) / "_sources"
+        if own.is_dir() and not own.resolve().is_relative_to(Path(raw_dir).resolve()):
+            raise SourceDescriptionError(
+                "is a link to a folder outside the raw folder. Expected the delivery's "
+                "own descriptions; copy them into the raw folder, or name the folder "
+                "in RA_SOURCES_DIR.",
+                file=str(own),
+            )
     return [parse_description(p) for p in find_descriptions(folders)]
 
 

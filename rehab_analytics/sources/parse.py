@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rehab_analytics import contract
 from rehab_analytics.errors import SourceDescriptionError
+from rehab_analytics.escape import MAX_QUOTED
 from rehab_analytics.sources.spec import (
     _DEFAULT_DATE_FORMATS,
     FIELDS,
@@ -22,7 +23,7 @@ from rehab_analytics.sources.spec import (
     normalise_label,
 )
 
-__all__ = ["parse_description"]
+__all__ = ["parse_description", "glob_problem", "quote"]
 
 _BAND_FIELDS = ("income_before", "income_after")
 _DEFAULT_REQUIRED = {
@@ -68,7 +69,9 @@ _VOCABULARY_CODES: dict[str, tuple[str, ...]] = {
     "exit_reason": contract.EXIT_REASONS,
     "municipality": (),
 }
-_CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+_CODE_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
+# A drive ("C:"), a root ("/etc") or a UNC share ("\\server"): absolute somewhere.
+_DRIVE = re.compile(r"[A-Za-z]:|[\\/]")
 
 
 def _fail(path: Path, key: str, message: str) -> SourceDescriptionError:
@@ -95,13 +98,51 @@ def _str_list(path: Path, key: str, value: object) -> tuple[str, ...]:
 
 
 def _code(path: Path, key: str, value: object) -> str:
-    if not isinstance(value, str) or not _CODE_PATTERN.match(value):
+    if not isinstance(value, str) or not _CODE_PATTERN.fullmatch(value):
         raise _fail(
             path,
             key,
-            f"found {value!r}; expected a lower-case snake_case code such as 'nordost'.",
+            f"found {quote(value, 60)}; expected a lower-case snake_case code such as "
+            "'nordost'.",
         )
     return value
+
+
+def quote(value: object, width: int = MAX_QUOTED) -> str:
+    """Return a value from a file or description quoted for a message: at most
+    ``width`` characters, every control or invisible character escaped (as repr does).
+
+    Example:
+        >>> print(quote("y\\n"), quote("\\u202eab"), quote("x" * 9, 3))
+        'y\\n' '\\u202eab' 'xxx'… (9 characters)
+    """
+    text = str(value)
+    cut = repr(text[:width])
+    return cut if len(text) <= width else f"{cut}… ({len(text)} characters)"
+
+
+def glob_problem(pattern: str) -> str | None:
+    """Return why a ``files`` pattern could reach outside the raw folder (None if it
+    cannot): empty, absolute, or with a ``..`` part.
+
+    Example:
+        >>> glob_problem("nordost/*.xlsx") is None, glob_problem("../x/*.csv")
+        (True, "has a '..' part (the folder above)")
+    """
+    if not pattern.strip() or "\x00" in pattern:
+        return "is empty or holds a NUL character"
+    if _DRIVE.match(pattern):
+        return "is absolute (starts at a drive or the file-system root)"
+    if ".." in re.split(r"[\\/]", pattern):
+        return "has a '..' part (the folder above)"
+    return None
+
+
+def _files(path: Path, key: str, value: object) -> tuple[str, ...]:
+    # A pattern that could leave the raw folder (see glob_problem) is kept here and
+    # refused when the source's files are looked up, so that only this source fails
+    # and the others are still cleaned.
+    return _str_list(path, key, value)
 
 
 def _parse_organisation(path: Path, raw: object) -> Organisation:
@@ -243,7 +284,7 @@ def _parse_table(path: Path, index: int, raw: object) -> TableSpec:
     }
     return TableSpec(
         kind=kind,
-        files=_str_list(path, f"{where}files", raw["files"]),
+        files=_files(path, f"{where}files", raw["files"]),
         columns=columns,
         sheets=_str_list(path, f"{where}sheets", raw.get("sheets", [])),
         header_row=header,
@@ -315,7 +356,7 @@ def _check_vocabulary(
     out = {}
     for label, code in table.items():
         ok = (
-            re.fullmatch(r"\d{4}", str(code))
+            re.fullmatch(r"[0-9]{4}", str(code))
             if name == "municipality"
             else code in codes
         )

@@ -298,10 +298,14 @@ def template_description(
 
 def _claimed(raw_dir: Path, sources) -> set[Path]:
     """Return every file that the tables of ``sources`` match in ``raw_dir``."""
+    from rehab_analytics.sources import glob_problem
+
     claimed = set()
     for source in sources:
         for table in source.tables:
             for pattern in table.files:
+                if glob_problem(pattern):  # refused for its source when cleaned
+                    continue
                 claimed.update(
                     p.resolve() for p in raw_dir.glob(pattern) if p.is_file()
                 )

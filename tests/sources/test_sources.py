@@ -13,6 +13,7 @@ from rehab_analytics.sources import (
     Band,
     build_registry,
     find_descriptions,
+    glob_problem,
     load_sources,
     load_vocabularies,
     normalise_label,
@@ -240,3 +241,70 @@ def test_scale_labels_are_normalised(tmp_path):
     )
     source = parse_description(_write(tmp_path, "s.toml", text))
     assert dict(source.scales["step"].labels) == {"steg 1 kartlaggning": 1}
+
+
+@pytest.mark.parametrize(
+    ("files", "problem"),
+    [
+        ('["../secret/*.csv"]', "has a '..' part"),
+        ('["nordost/../../*.csv"]', "has a '..' part"),
+        ('["nordost\\\\..\\\\..\\\\x.csv"]', "has a '..' part"),
+        ('["/etc/passwd"]', "is absolute"),
+        ('["C:/data/x.xlsx"]', "is absolute"),
+        ('["\\\\\\\\server\\\\share\\\\x.xlsx"]', "is absolute"),
+        ('["a.csv", ""]', "is empty"),
+    ],
+)
+def test_file_globs_leaving_the_raw_folder_are_named(tmp_path, files, problem):
+    """A pattern that is absolute or climbs with '..' is named; the parser keeps it so
+    that looking up the source's files refuses it for that source alone."""
+    text = _table('personnummer = "P"\nstart_date = "S"').replace('["a.csv"]', files)
+    source = parse_description(_write(tmp_path, "bad.toml", text))
+    problems = [glob_problem(p) for p in source.tables[0].files]
+    assert any(p and problem in p for p in problems)
+
+
+def test_codes_are_checked_whole_so_a_trailing_newline_fails(tmp_path):
+    """A code ending in a newline no longer passes the code check (fullmatch, not match)."""
+    text = _table('personnummer = "P"\nstart_date = "S"').replace(
+        'subproject = "y"', 'subproject = "y\\n"'
+    )
+    with pytest.raises(SourceDescriptionError) as info:
+        parse_description(_write(tmp_path, "bad.toml", text))
+    assert "key 'organisation.subproject': found 'y\\n';" in str(info.value)
+
+
+def test_municipality_codes_are_ascii_digits(tmp_path):
+    """A kommunkod of other scripts' digits (matched by \\d) is refused."""
+    text = "[vocabularies.municipality]\n'Kiruna' = '\u0662\u0665\u0668\u0664'\n"
+    with pytest.raises(SourceDescriptionError, match="4-digit kommunkod"):
+        parse_description(_write(tmp_path, "bad.toml", text))
+    good = parse_description(
+        _write(tmp_path, "ok.toml", "[vocabularies.municipality]\n'Kiruna' = '2584'\n")
+    )
+    assert good.vocabularies["municipality"] == {"kiruna": "2584"}
+
+
+def test_description_linked_from_outside_its_folder_is_refused(tmp_path):
+    """A .toml that is a link to a file outside the description folder is not parsed."""
+    outside = _write(tmp_path / "elsewhere", "x.toml", SEVENTH)
+    folder = tmp_path / "raw" / "_sources"
+    folder.mkdir(parents=True)
+    (folder / "x.toml").symlink_to(outside)
+    with pytest.raises(SourceDescriptionError, match="link to a file outside") as info:
+        find_descriptions([folder])
+    assert str(folder / "x.toml") in str(info.value)
+    (folder / "x.toml").unlink()
+    (folder / "x.toml").symlink_to(Path("..") / "_sources" / "y.toml")
+    _write(folder, "y.toml", SEVENTH)
+    assert [p.name for p in find_descriptions([folder])] == ["x.toml", "y.toml"]
+
+
+def test_raw_sources_folder_linked_outside_the_raw_folder_is_refused(tmp_path):
+    """The raw folder's _sources must be inside it, not a link elsewhere."""
+    _write(tmp_path / "other", "x.toml", SEVENTH)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "_sources").symlink_to(tmp_path / "other")
+    with pytest.raises(SourceDescriptionError, match="outside the raw folder"):
+        load_sources(raw)
