@@ -56,7 +56,11 @@ def run_demo(
     """Write sample data (unless real data is there), clean it, run the reports.
 
     A real delivery in ``raw_dir`` is never touched: it is cleaned as it is. Prints
-    each stage's summary and at the end the files to open.
+    each stage's summary and at the end the files to open. New sample data comes
+    with a new demo key, so a processed folder the demo made (its report's key
+    came from a demo key) is re-keyed without complaint; one made with a real key
+    is never re-keyed here (the clean stops with
+    :class:`~rehab_analytics.errors.KeyChangedError`).
 
     Args:
         raw_dir: Raw folder (sample data is (re)written here if empty or a sample).
@@ -73,6 +77,7 @@ def run_demo(
         0
     """
     from rehab_analytics.batch.run import NOTEBOOKS_DIR, run_batch
+    from rehab_analytics.clean.guard import previous_key
     from rehab_analytics.clean.run import run_clean
     from rehab_analytics.processed import OUTPUT_FILES
     from rehab_analytics.sample.deliveries import write_sample
@@ -90,7 +95,8 @@ def run_demo(
         _say(write_sample(raw, participants=participants, seed=seed).summary())
 
     _say(f"\n== 2/3 Cleaning into {out}")
-    cleaned = run_clean(raw_dir=raw, out_dir=out)
+    made_by_demo = (previous_key(out) or {}).get("origin") == "demo"
+    cleaned = run_clean(raw_dir=raw, out_dir=out, new_key=made_by_demo)
     _say(cleaned.summary())
     if not cleaned.ok:
         _say("Cleaning found problems (see above); reports were not run.")

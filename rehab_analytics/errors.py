@@ -13,7 +13,11 @@ __all__ = [
     "SourceDescriptionError",
     "InputFileError",
     "MissingColumnError",
+    "LimitError",
+    "UnsafePathError",
     "KeyMissingError",
+    "KeyChangedError",
+    "OutputInUseError",
     "SampleTargetError",
     "ParameterError",
     "DisclosureError",
@@ -84,8 +88,28 @@ class MissingColumnError(InputFileError):
     """Raised when a column the source description requires is not in the file."""
 
 
+class LimitError(InputFileError):
+    """Raised when a raw file is bigger than a reading limit (size, cells, characters).
+
+    The message names the limit, the value found, the limit and the setting that
+    raises it; the file is not read, the other files and sources still are.
+    """
+
+
+class UnsafePathError(InputFileError):
+    """Raised when a file a source would read lies outside the raw folder."""
+
+
 class KeyMissingError(RehabAnalyticsError):
     """Raised when real data would be pseudonymised without a configured key."""
+
+
+class KeyChangedError(ConfigError):
+    """Raised when a clean would write into a folder made with another pseudonymisation key."""
+
+
+class OutputInUseError(RehabAnalyticsError):
+    """Raised when another clean is writing into the same output folder."""
 
 
 class SampleTargetError(RehabAnalyticsError):

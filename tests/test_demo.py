@@ -33,14 +33,14 @@ def test_real_delivery_is_left_alone_and_failed_clean_stops(
     delivery.write_bytes(b"real data")
     calls = []
 
-    def fake_clean(raw_dir, out_dir):
-        calls.append((Path(raw_dir), Path(out_dir)))
+    def fake_clean(raw_dir, out_dir, new_key):
+        calls.append((Path(raw_dir), Path(out_dir), new_key))
         return pipeline.CleanResult(False, {"sources": {}, "totals": {}}, Path(out_dir))
 
     monkeypatch.setattr(pipeline, "run_clean", fake_clean)
     assert demo.run_demo(raw, tmp_path / "processed") == 1
     assert delivery.read_bytes() == b"real data"
-    assert calls == [(raw, tmp_path / "processed")]
+    assert calls == [(raw, tmp_path / "processed", False)]
     out = capsys.readouterr().out
     assert "holds a real delivery" in out and "reports were not run" in out
 

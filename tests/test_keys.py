@@ -178,3 +178,20 @@ def test_key_never_in_repr(clean_env, monkeypatch):
     monkeypatch.setenv("RA_PSEUDONYM_KEY", "s3cr3t" * 6)
     resolved = resolve_key()
     assert "s3cr3t" not in repr(resolved) and "s3cr3t" not in str(resolved)
+
+
+def test_fingerprint_is_pinned_so_old_processed_folders_still_match():
+    """The fingerprint of a fixed key never changes: processed folders record it, and
+    a changed algorithm would make every one of them look re-keyed."""
+    assert key_fingerprint(b"k" * 32) == "01daf50189c9ae0e"
+
+
+def test_demo_key_is_new_each_sample_so_its_fingerprint_changes(clean_env, tmp_path):
+    """Rewriting sample data writes a new random demo key (the demo re-keys its folder)."""
+    raw = tmp_path / "raw"
+    write_sample(raw, participants=30, seed=1)
+    first = resolve_key(raw)
+    write_sample(raw, participants=30, seed=1)
+    second = resolve_key(raw)
+    assert first.origin == second.origin == "demo"
+    assert first.fingerprint != second.fingerprint

@@ -10,11 +10,12 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from rehab_analytics.atomic import write_text_atomic
 
 __all__ = [
     "cpu_seconds",
@@ -97,7 +98,7 @@ def interleave(
 
 
 def write_json_atomic(path: Path, data: Mapping[str, Any]) -> Path:
-    """Write ``data`` as JSON to ``path`` via a temporary file and a rename.
+    """Write ``data`` as indented JSON to ``path`` atomically (:mod:`rehab_analytics.atomic`).
 
     Example:
         >>> import tempfile
@@ -105,18 +106,8 @@ def write_json_atomic(path: Path, data: Mapping[str, Any]) -> Path:
         >>> json.loads(p.read_text())
         {'a': 1}
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, ensure_ascii=False, default=str)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    return write_text_atomic(path, text)
 
 
 def machine_info() -> dict[str, Any]:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from rehab_analytics import contract
 from rehab_analytics.clean.column import _Column
+from rehab_analytics.escape import MAX_QUOTED, excerpt
 from rehab_analytics.sources import TableSpec
 
 __all__ = ["CleanTable", "source_fields"]
@@ -83,7 +84,9 @@ class _Decider:
             if not len(pos):
                 continue
             values = (
-                np.full(len(pos), "", dtype=object) if redact else col.value_at(pos)
+                np.full(len(pos), "", dtype=object)
+                if redact
+                else _quoted(col.value_at(pos))
             )
             head, has_value, tail = message.partition("{value}")
             texts = (
@@ -179,3 +182,12 @@ def _warn_excel(d: _Decider, cols: Mapping[str, _Column], spec: TableSpec) -> No
                 message="the cell holds the Excel error '{value}'; it is treated as "
                 "empty. Fix the formula or type the value.",
             )
+
+
+def _quoted(values: np.ndarray) -> np.ndarray:
+    """Values as quoted in rejects and messages: at most MAX_QUOTED characters each."""
+    text = pd.Series(values, dtype="string")
+    long = text.str.len() > MAX_QUOTED
+    if long.any():
+        text[long] = text[long].map(excerpt)
+    return text.to_numpy(dtype=object)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from rehab_analytics.atomic import StagedFiles, remove_stale_temp
 from rehab_analytics.clean.feedback_xlsx import _label, _write_workbook
 from rehab_analytics.contract import COMPLETENESS_FIELDS
 from rehab_analytics.errors import InputFileError
@@ -22,6 +23,7 @@ from rehab_analytics.errors import InputFileError
 __all__ = [
     "FEEDBACK_DIR",
     "feedback_rows",
+    "stage_feedback",
     "write_feedback",
     "write_feedback_tables",
 ]
@@ -190,6 +192,8 @@ _PARALLEL_MIN_ROWS = 5000
 def _write_all(jobs: list[tuple], parallel: bool = True) -> list[Path]:
     """Run :func:`_write_workbook` per job; many rows are written by forked workers.
 
+    Each job's path is the temporary file its workbook is written into.
+
     Every cell is a Python call in XlsxWriter, so big workbooks are written side
     by side, largest first; each job writes its own file, so the result is the same.
     ``parallel=False`` writes them one after the other in this process.
@@ -255,7 +259,36 @@ def write_feedback_tables(
     parallel: bool = True,
 ) -> list[Path]:
     """Write the feedback workbooks from tables in memory (what :func:`write_feedback`
-    reads from the clean's outputs); the pipeline calls it while it writes them.
+    reads from the clean's outputs), all renamed into place together at the end.
+
+    Args: as for :func:`stage_feedback`.
+
+    Returns:
+        The workbooks written, sorted.
+    """
+    with stage_feedback(
+        processed_dir, rejects, report, participants, lang, parallel=parallel
+    ) as staged:
+        return sorted(staged.commit())
+
+
+def stage_feedback(
+    processed_dir: Path,
+    rejects: pd.DataFrame,
+    report: dict,
+    participants: pd.DataFrame | None,
+    lang: str = "sv",
+    *,
+    parallel: bool = True,
+    pid: int | None = None,
+) -> StagedFiles:
+    """Write the feedback workbooks to temporary names; the caller commits them.
+
+    The clean calls this in a forked process while it writes the tables, and
+    renames the workbooks together with its other outputs, so a killed run never
+    leaves feedback of one run beside tables of another. Workbooks of earlier
+    runs that no longer apply are removed at the commit. On an error the
+    temporary files are removed and nothing changes.
 
     Args:
         processed_dir: The clean's output folder (workbooks go to ``feedback/``).
@@ -264,9 +297,11 @@ def write_feedback_tables(
         participants: The clean participants (for completeness), or None.
         lang: ``"sv"`` (default) or ``"en"``.
         parallel: Let big workbooks be written by forked workers.
+        pid: The process that will commit the files (default: this one), named
+            in the temporary files so they are not taken for a killed run's.
 
     Returns:
-        The workbooks written, sorted.
+        The staged workbooks (:class:`~rehab_analytics.atomic.StagedFiles`).
     """
     processed_dir = Path(processed_dir)
     counts = _file_counts(report)
@@ -285,32 +320,42 @@ def write_feedback_tables(
             continue
         groups.setdefault(forbund or source, []).append(source)
     out_dir = processed_dir / FEEDBACK_DIR
+    remove_stale_temp(out_dir)
     forbunds = sorted({owners[m[0]] for m in groups.values() if owners[m[0]]})
     completeness = _completeness(participants, forbunds)
     no_rows = pd.DataFrame(columns=["field", "filled", "n", "share"])
-    jobs = []
-    for key, members in sorted(groups.items()):
-        mine = rejects[rejects["source"].isin(members)].reset_index(drop=True)
-        warned = mine[mine["status"] == "warning"]
-        warnings = warned.groupby(["source_file", "source_sheet"]).size()
-        forbund = owners[members[0]]
-        errors = [
-            str(sources[m]["error"]) for m in members if sources.get(m, {}).get("error")
-        ]
-        jobs.append(
-            (
-                out_dir / f"{key}.xlsx",
-                _group_name(forbund, key, lang),
-                counts[counts["source"].isin(members)],
-                feedback_rows(mine, lang),
-                warnings,
-                completeness.get(forbund, no_rows) if forbund else no_rows,
-                errors,
-                lang,
+    staged = StagedFiles() if pid is None else StagedFiles(pid)
+    try:
+        jobs = []
+        for key, members in sorted(groups.items()):
+            mine = rejects[rejects["source"].isin(members)].reset_index(drop=True)
+            warned = mine[mine["status"] == "warning"]
+            warnings = warned.groupby(["source_file", "source_sheet"]).size()
+            forbund = owners[members[0]]
+            errors = [
+                str(sources[m]["error"])
+                for m in members
+                if sources.get(m, {}).get("error")
+            ]
+            jobs.append(
+                (
+                    staged.reserve(out_dir / f"{key}.xlsx"),
+                    _group_name(forbund, key, lang),
+                    counts[counts["source"].isin(members)],
+                    feedback_rows(mine, lang),
+                    warnings,
+                    completeness.get(forbund, no_rows) if forbund else no_rows,
+                    errors,
+                    lang,
+                )
             )
-        )
-    written = _write_all(jobs, parallel)
+        _write_all(jobs, parallel)
+    except BaseException:
+        staged.discard()
+        raise
     if out_dir.is_dir():
-        for stale in set(out_dir.glob("*.xlsx")) - set(written):
-            stale.unlink()
-    return sorted(written)
+        targets = {path for _, path in staged.files}
+        for old in sorted(out_dir.glob("*.xlsx")):
+            if old not in targets and not old.name.startswith("."):
+                staged.remove(old)
+    return staged

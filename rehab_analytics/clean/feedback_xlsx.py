@@ -1,21 +1,20 @@
 """Feedback workbooks on disk: the summary and problems sheets, text never run as formula.
 
-Text that starts like a formula (:data:`~rehab_analytics.clean.write.FORMULA_START`)
+Text that starts like a formula (:data:`~rehab_analytics.escape.FORMULA_START`)
 gets Excel's quote prefix. The problem rows go straight into the sheet's XML, as
 XlsxWriter's per-cell calls were the slowest part of a big clean.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from rehab_analytics import catalogue
-from rehab_analytics.clean.write import FORMULA_START, neutralise
+from rehab_analytics.atomic import write_atomic
+from rehab_analytics.escape import FORMULA_START, neutralise
 
 __all__: list[str] = []
 
@@ -162,13 +161,16 @@ def _rows_xml(frame: pd.DataFrame, first_row: int, quoted_xf: int) -> str:
 
 
 def _insert_rows(path: Path, part: str, rows_xml: str, last_ref: str) -> None:
-    """Put ``rows_xml`` at the end of a sheet's ``sheetData`` in a written xlsx."""
+    """Put ``rows_xml`` at the end of a sheet's ``sheetData`` in a written xlsx.
+
+    The file is rewritten in place (it is a temporary file, renamed later), so it
+    keeps its mode (0600).
+    """
     import zipfile
 
     with zipfile.ZipFile(path) as old:
         parts = [(info, old.read(info)) for info in old.infolist()]
-    tmp = path.with_name(path.name + ".rows")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as new:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as new:
         for info, data in parts:
             if info.filename == part:
                 xml = data.decode("utf-8")
@@ -186,19 +188,15 @@ def _insert_rows(path: Path, part: str, rows_xml: str, last_ref: str) -> None:
                     )
                 data = xml.encode("utf-8")
             new.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
-    os.replace(tmp, path)
 
 
-def _save_xlsx(path: Path, fill, after=None) -> Path:
-    """Write a workbook with XlsxWriter via a temporary file and os.replace.
+def _fill_xlsx(path: Path, fill, after=None) -> Path:
+    """Write a workbook with XlsxWriter into ``path`` itself (a temporary file).
 
-    ``after(tmp)`` may change the written temporary file before it is renamed.
+    ``after(path)`` may change the written file.
     """
     import xlsxwriter
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
     options = {
         "strings_to_formulas": False,
         "strings_to_urls": False,
@@ -206,16 +204,19 @@ def _save_xlsx(path: Path, fill, after=None) -> Path:
         # Parts are zipped from memory: temporary files per part cost more here.
         "in_memory": True,
     }
-    try:
-        with xlsxwriter.Workbook(tmp, options) as book:
-            fill(book)
-        if after is not None:
-            after(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with xlsxwriter.Workbook(str(path), options) as book:
+        fill(book)
+    if after is not None:
+        after(path)
     return path
+
+
+def _save_xlsx(path: Path, fill, after=None) -> Path:
+    """Write a workbook atomically (:func:`~rehab_analytics.atomic.write_atomic`).
+
+    ``after(tmp)`` may change the written temporary file before it is renamed.
+    """
+    return write_atomic(path, lambda tmp: _fill_xlsx(tmp, fill, after))
 
 
 def _write_workbook(
@@ -228,7 +229,11 @@ def _write_workbook(
     errors: list[str],
     lang: str,
 ) -> Path:
-    """Write one feedback workbook (summary + problems) atomically."""
+    """Write one feedback workbook (summary + problems) into ``path`` itself.
+
+    ``path`` is a temporary file of a :class:`~rehab_analytics.atomic.StagedFiles`
+    set, renamed over the workbook together with the clean's other outputs.
+    """
 
     def t(key: str, **fmt: object) -> str:
         return catalogue.text(f"feedback.{key}", lang, **fmt)
@@ -295,4 +300,4 @@ def _write_workbook(
             last = f"{_column_letters(len(_PROBLEM_KEYS) - 1)}{len(problems) + 1}"
             _insert_rows(tmp, "xl/worksheets/sheet2.xml", pending["rows"], f"A1:{last}")
 
-    return _save_xlsx(path, fill, after)
+    return _fill_xlsx(path, fill, after)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from rehab_analytics.sources import SourceDescription
+from rehab_analytics._version import __version__
+from rehab_analytics.sources import Registry, SourceDescription
 
 __all__ = ["CleanResult"]
 
@@ -49,6 +50,13 @@ class CleanResult:
             if len(missing) == len(sources):
                 head += " No source delivered any file: check the raw folder."
         lines = [head]
+        key = self.report.get("key") or {}
+        if key.get("rekeyed"):
+            lines.append(
+                f"Re-keyed: pseudonyms were made with a new key (fingerprint "
+                f"{key.get('fingerprint')}, was {key.get('previous_fingerprint')}); "
+                "they cannot be linked to earlier runs."
+            )
         width = max([len(n) for n in sources] + [6])
         for name, s in sources.items():
             if s.get("error"):
@@ -127,4 +135,37 @@ def _source_report(
         "notes": info["notes"],
         "files": files,
         "error": None,
+    }
+
+
+def _clean_report(
+    raw: Path,
+    key: dict,
+    registry: Registry,
+    report_sources: dict[str, dict],
+    frames: dict[str, pd.DataFrame],
+) -> dict:
+    """Return the cleaning report before validation (``ok`` is set after it)."""
+    return {
+        "generator": f"rehab-analytics {__version__}",
+        "raw_dir": str(raw),
+        "key": key,
+        "ok": False,
+        "organisations": [
+            {"forbund": o.forbund, "subproject": o.subproject, "source": o.source}
+            for o in registry.organisations
+        ],
+        "sources": report_sources,
+        "totals": {
+            "participants": len(frames["participants"]),
+            "subprojects": len(frames["subprojects"]),
+            "anonymous_counts": len(frames["anonymous_counts"]),
+            "rejects": len(frames["rejects"]),
+            "rows_rejected": sum(
+                s.get("rows_rejected", 0) for s in report_sources.values()
+            ),
+            "rows_skipped": sum(
+                s.get("rows_skipped", 0) for s in report_sources.values()
+            ),
+        },
     }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import multiprocessing
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -20,20 +21,22 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from rehab_analytics import contract
-from rehab_analytics._version import __version__
 from rehab_analytics.background import can_fork, in_background
-from rehab_analytics.clean.result import CleanResult, _source_report
+from rehab_analytics.clean.guard import key_entry, output_lock
+from rehab_analytics.clean.result import CleanResult, _clean_report, _source_report
 from rehab_analytics.clean.write import write_outputs
 from rehab_analytics.config import settings, worker_count
-from rehab_analytics.errors import InputFileError, RehabAnalyticsError
+from rehab_analytics.errors import InputFileError, RehabAnalyticsError, UnsafePathError
 from rehab_analytics.keys import resolve_key
 from rehab_analytics.sources import (
     Registry,
     SourceDescription,
     TableSpec,
     build_registry,
+    glob_problem,
     load_sources,
     load_vocabularies,
+    quote,
     source_vocabularies,
 )
 from rehab_analytics.template.write import find_template_descriptions
@@ -57,7 +60,12 @@ class AccountingError(RuntimeError):
 def find_files(raw_dir: Path, spec: TableSpec) -> list[tuple[Path, str]]:
     """Return (path, relative posix name) of every file the table's globs match, sorted.
 
-    Office lock files (``~$…``) and hidden files are ignored.
+    Office lock files (``~$…``) and hidden files are ignored. Every match must lie
+    inside the raw folder once links are followed.
+
+    Raises:
+        UnsafePathError: If a glob is absolute or climbs out (``..``), or a match
+            is a link to a place outside the raw folder.
 
     Example:
         >>> import tempfile
@@ -66,12 +74,38 @@ def find_files(raw_dir: Path, spec: TableSpec) -> list[tuple[Path, str]]:
         'b.csv'
     """
     raw_dir = Path(raw_dir)
+    root = raw_dir.resolve()
     found: dict[str, Path] = {}
     for pattern in spec.files:
-        for path in raw_dir.glob(pattern):
-            if path.is_file() and not path.name.startswith(("~$", ".")):
-                found[path.relative_to(raw_dir).as_posix()] = path
+        for path in _glob(raw_dir, pattern):
+            if path.name.startswith(("~$", ".")):
+                continue
+            name = path.relative_to(raw_dir).as_posix()
+            if not path.resolve().is_relative_to(root):
+                raise UnsafePathError(
+                    f"is a link to a place outside the raw folder {raw_dir}; it was not "
+                    "read. Expected the delivered file itself; copy it into the raw "
+                    "folder instead of linking to it.",
+                    file=quote(name)[1:-1],
+                )
+            if path.is_file():
+                found[name] = path
     return [(found[name], name) for name in sorted(found)]
+
+
+def _glob(raw_dir: Path, pattern: str) -> list[Path]:
+    """Return the matches of one 'files' pattern; refuse one that leaves the folder."""
+    problem = glob_problem(pattern)
+    if problem is None:
+        try:
+            return list(raw_dir.glob(pattern))
+        except (ValueError, NotImplementedError) as exc:
+            problem = f"cannot be used ({exc})"
+    raise UnsafePathError(
+        f"the 'files' pattern {quote(pattern, 80)} {problem}; files are read only "
+        f"from inside the raw folder {raw_dir}. Expected a pattern relative to it, "
+        "such as 'nordost/*.xlsx'; correct 'files' in the source description."
+    )
 
 
 class _NotDelivered(InputFileError):
@@ -154,7 +188,11 @@ def _delivery_weight(raw_dir: Path, source: SourceDescription) -> int:
     """Rough cleaning cost of a source: the size of its files (0 if none match)."""
     total = 0
     for spec in source.tables:
-        for path, _ in find_files(raw_dir, spec):
+        try:
+            matched = find_files(raw_dir, spec)
+        except RehabAnalyticsError:
+            continue  # cleaning the source reports it
+        for path, _ in matched:
             size = path.stat().st_size
             total += size * 5 if path.suffix.lower() in _COMPRESSED else size
     return total
@@ -205,8 +243,12 @@ def run_clean(
     max_year: int | None = None,
     source_dirs: list[Path] | None = None,
     jobs: int | None = None,
+    new_key: bool = False,
 ) -> CleanResult:
     """Clean every source in the raw folder and write the processed tables.
+
+    One clean at a time writes into a folder (a lock file there), and only with
+    the key it was made with: the report records the key's fingerprint.
 
     Args:
         raw_dir: The raw folder (default: ``RA_RAW_DIR`` or ``data/raw``).
@@ -218,6 +260,8 @@ def run_clean(
             usable cores, see :func:`~rehab_analytics.config.worker_count`). Small
             deliveries, and ``jobs=1``, are cleaned in this process; the outputs
             are the same either way.
+        new_key: Re-key deliberately: clean into a folder made with another key
+            (the report records ``rekeyed`` and the previous fingerprint).
 
     Returns:
         A :class:`CleanResult`; ``ok`` is False when a source could not be read or
@@ -226,6 +270,9 @@ def run_clean(
     Raises:
         InputFileError: If the raw folder does not exist.
         KeyMissingError: If no pseudonymisation key is configured (real data).
+        KeyChangedError: If the folder was made with another key (and not
+            ``new_key``); nothing is written.
+        OutputInUseError: If another clean is writing into the folder.
         SourceDescriptionError: If a source description is invalid.
         AccountingError: If rows were lost (a bug).
 
@@ -244,6 +291,21 @@ def run_clean(
             file=str(raw),
         )
     resolved = resolve_key(raw)
+    with output_lock(out):
+        key = key_entry(out, resolved, new_key)
+        return _clean(raw, out, resolved.key, key, max_year, source_dirs, jobs)
+
+
+def _clean(
+    raw: Path,
+    out: Path,
+    secret: bytes,
+    key: dict,
+    max_year: int | None,
+    source_dirs: list[Path] | None,
+    jobs: int | None,
+) -> CleanResult:
+    """Clean into ``out``, which this process holds the lock of (see :func:`run_clean`)."""
     sources = load_sources(raw, source_dirs)
     registry = build_registry(sources)
     sources = [*sources, *find_template_descriptions(raw, sources, registry)]
@@ -252,7 +314,7 @@ def run_clean(
     collected: dict[str, list[pd.DataFrame]] = {k: [] for k in (*_TABLES, "rejects")}
     report_sources: dict[str, dict] = {}
     work = [s for s in sources if s.tables]
-    args = (raw, registry, vocabularies, resolved.key, max_year)
+    args = (raw, registry, vocabularies, secret, max_year)
     validation_loaded = False
     for source, outcome in _clean_sources(work, args, jobs):
         if not validation_loaded:
@@ -297,43 +359,19 @@ def run_clean(
         parts = [p for p in collected[kind] if len(p)]
         combined = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
         frames[kind] = _sorted(coerce_table(combined, kind, registry), kind)
-    report = {
-        "generator": f"rehab-analytics {__version__}",
-        "raw_dir": str(raw),
-        "key": {
-            "origin": resolved.origin,
-            "path": str(resolved.path) if resolved.path else None,
-        },
-        "ok": False,
-        "organisations": [
-            {"forbund": o.forbund, "subproject": o.subproject, "source": o.source}
-            for o in registry.organisations
-        ],
-        "sources": report_sources,
-        "totals": {
-            "participants": len(frames["participants"]),
-            "subprojects": len(frames["subprojects"]),
-            "anonymous_counts": len(frames["anonymous_counts"]),
-            "rejects": len(frames["rejects"]),
-            "rows_rejected": sum(
-                s.get("rows_rejected", 0) for s in report_sources.values()
-            ),
-            "rows_skipped": sum(
-                s.get("rows_skipped", 0) for s in report_sources.values()
-            ),
-        },
-    }
+    report = _clean_report(raw, key, registry, report_sources, frames)
     # The feedback workbooks need only the tables in memory, so a forked process
-    # writes them while this one writes the tables; the report, which holds the
-    # validation's result, is written last. (Validating in a forked process too
-    # was measured: the fork costs more CPU than it frees on two cores.)
-    from rehab_analytics.clean.feedback import write_feedback_tables
+    # writes them (to temporary names) while this one writes the tables; all are
+    # renamed together at the end, the report, which holds the validation's
+    # result, last. (Validating in a forked process too was measured: the fork
+    # costs more CPU than it frees on two cores.)
+    from rehab_analytics.clean.feedback import stage_feedback
 
     fork = worker_count(jobs) > 1 and can_fork()
     fork_feedback = fork and len(frames["rejects"]) >= _FEEDBACK_FORK_MIN_ROWS
     feedback = in_background(
         # One process: more workbook writers than cores only add fork overhead.
-        functools.partial(write_feedback_tables, parallel=False),
+        functools.partial(stage_feedback, parallel=False, pid=os.getpid()),
         (out, frames["rejects"], report, frames["participants"]),
         fork=fork_feedback,
     )
@@ -350,14 +388,12 @@ def run_clean(
         return report
 
     try:
-        paths = write_outputs(out, frames, final_report)
+        paths = write_outputs(out, frames, final_report, also=feedback)
     except BaseException:
-        if fork_feedback:  # wait for it; its error is secondary to this one
+        if fork_feedback:  # wait for it, drop its files; its error is secondary
             with contextlib.suppress(BaseException):
-                feedback()
+                feedback().discard()
         raise
-    # After the tables: a feedback error does not cost the clean tables.
-    feedback()
     return CleanResult(ok=report["ok"], report=report, out_dir=out, paths=paths)
 
 

@@ -40,20 +40,26 @@ def row_accounting(ctx: Context) -> Table:
 
 
 def source_errors(ctx: Context) -> narrative.Text:
-    """Sources that could not be read, as bullets (empty text when all were read).
+    """Whether this clean re-keyed the pseudonyms, and sources that could not be read.
+
+    Empty text when the key is the earlier runs' and every source was read.
 
     Example:
-        >>> source_errors  # doctest: +ELLIPSIS
-        <function source_errors at ...>
+        >>> ctx = Context(None, None, lang="en", cleaning_report={"key": {"rekeyed": True}})
+        >>> str(source_errors(ctx)).startswith("The pseudonyms were re-keyed")
+        True
     """
     from rehab_analytics.measures import quality as quality
 
+    parts = []
+    if (ctx.cleaning_report.get("key") or {}).get("rekeyed"):
+        parts.append(catalogue.text("report.intro.rekeyed", ctx.lang))
     errors = quality.source_errors(ctx.cleaning_report)
-    if errors.empty:
-        return narrative.Text("")
-    lines = [f"{r.source}: {r.error}" for r in errors.itertuples(index=False)]
-    head = catalogue.text("report.intro.source_errors", ctx.lang)
-    return narrative.Text(f"{head}\n\n{narrative.bullets(lines)}")
+    if not errors.empty:
+        lines = [f"{r.source}: {r.error}" for r in errors.itertuples(index=False)]
+        head = catalogue.text("report.intro.source_errors", ctx.lang)
+        parts.append(f"{head}\n\n{narrative.bullets(lines)}")
+    return narrative.Text("\n\n".join(parts))
 
 
 def completeness(ctx: Context) -> Table:

@@ -17,7 +17,7 @@ from rehab_analytics.errors import (
     SourceDescriptionError,
 )
 from rehab_analytics.identity import find_personnummer_like, pseudonymise
-from rehab_analytics.keys import resolve_key
+from rehab_analytics.keys import key_fingerprint, resolve_key
 from rehab_analytics.processed import OUTPUT_FILES, load
 
 KEY = "pipeline-test-key-" + "k" * 32
@@ -116,13 +116,20 @@ def test_outputs_hold_no_personal_data(tmp_path):
 
 
 def test_report_counts_and_key_origin(tmp_path):
-    """The report has per-source counts, warnings by reason and the key's origin only."""
+    """The report has per-source counts, warnings by reason, the key's origin and
+    fingerprint (never the key)."""
     raw, sources = _raw(tmp_path)
     run_clean(raw, tmp_path / "out", source_dirs=[sources])
     report = json.loads(
         (tmp_path / "out" / "cleaning_report.json").read_text(encoding="utf-8")
     )
-    assert report["key"] == {"origin": "environment", "path": None}
+    assert report["key"] == {
+        "origin": "environment",
+        "path": None,
+        "fingerprint": key_fingerprint(KEY.encode()),
+        "rekeyed": False,
+        "previous_fingerprint": None,
+    }
     assert report["sources"]["almhult"]["warnings"] == {}
     assert report["totals"]["participants"] == 2
     assert report["validation"] == []
@@ -349,25 +356,35 @@ def test_sample_round_trip(tmp_path, monkeypatch, seed):
     _compare_with_truth(raw, tmp_path / "out")
 
 
-def test_a_failing_feedback_writer_fails_after_the_tables_are_written(
-    tmp_path, monkeypatch
-):
-    """An error in the forked feedback writer reaches the caller, but only after
-    the clean tables were written (they do not depend on the workbooks)."""
+def test_a_failing_feedback_writer_replaces_nothing(tmp_path, monkeypatch):
+    """An error in the (forked or not) feedback writer reaches the caller and no
+    output of the failed run replaces the previous run's: tables, report, feedback."""
     from rehab_analytics.clean import feedback as feedback
     from rehab_analytics.clean import run as pipeline
 
     raw, sources = _raw(tmp_path)
+    original = feedback._write_all
 
     def broken(*args, **kwargs):
+        original(*args, **kwargs)  # the workbooks are written, then it fails
         raise OSError("disk full while writing feedback")
 
-    monkeypatch.setattr(feedback, "write_feedback_tables", broken)
     monkeypatch.setattr(pipeline, "_FEEDBACK_FORK_MIN_ROWS", 0)
     for jobs in (1, 2):
         out = tmp_path / f"out{jobs}"
+        run_clean(raw, out, source_dirs=[sources], jobs=jobs)
+        (out / "feedback" / "gone.xlsx").write_bytes(b"earlier run")
+        before = {
+            p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()
+        }
+        monkeypatch.setattr(feedback, "_write_all", broken)
         with pytest.raises(OSError, match="disk full"):
             run_clean(raw, out, source_dirs=[sources], jobs=jobs)
+        monkeypatch.setattr(feedback, "_write_all", original)
+        after = {
+            p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()
+        }
+        assert after == before
         assert len(load(out).participants) == 2
 
 
