@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from rehab_analytics import escape
 from rehab_analytics.config import CONFIG_DIR
 from rehab_analytics.contract import DEFAULT_FORBUND, DEFAULT_SUBPROJECTS
 
@@ -182,7 +183,12 @@ def text(key: str, lang: str = DEFAULT_LANG, **fmt: object) -> str:
 
 
 def _registry_names(field: str, registry: object | None) -> dict[str, str]:
-    """Names from the organisation registry (Swedish only) for added organisations."""
+    """Names from the organisation registry (Swedish only) for added organisations.
+
+    A name comes from a description: its control characters are shown as
+    ``\\xNN`` (:func:`rehab_analytics.escape.printable`), so no output, chart or
+    slide receives them. Markup in it is escaped by each output, not here.
+    """
     if registry is None:
         from rehab_analytics.errors import RehabAnalyticsError
         from rehab_analytics.sources import build_registry, load_sources
@@ -196,7 +202,10 @@ def _registry_names(field: str, registry: object | None) -> dict[str, str]:
     code_attr = attr.removesuffix("_name")
     orgs = getattr(registry, "organisations", ())
     return {
-        getattr(o, code_attr): getattr(o, attr) or getattr(o, code_attr) for o in orgs
+        getattr(o, code_attr): escape.printable(
+            getattr(o, attr) or getattr(o, code_attr)
+        )
+        for o in orgs
     }
 
 

@@ -16,6 +16,7 @@ import subprocess
 import zipfile
 import zlib
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 
 import openpyxl
@@ -449,3 +450,58 @@ def test_pre_commit_strips_notebook_outputs():
     ]
     assert strip, hooks
     assert re.search(strip[0].get("files", r"\.ipynb$"), "notebooks/exploration.ipynb")
+
+
+class _ExternalResources(HTMLParser):
+    """Collects every attribute and CSS url() that would make a browser fetch a URL."""
+
+    _FETCHING = {"src", "href", "data", "poster", "srcset", "action", "formaction"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        self._in_style = tag == "style"
+        for name, value in attrs:
+            if name in self._FETCHING and value and _REMOTE.match(value):
+                self.found.append(f"<{tag} {name}={value[:80]}>")
+            if name == "style" and value:
+                self.found += _CSS_URL.findall(value)
+
+    def handle_endtag(self, tag):
+        self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.found += _CSS_URL.findall(re.sub(r"/\*.*?\*/", "", data, flags=re.S))
+
+
+_REMOTE = re.compile(r"\s*(?:[a-z][a-z0-9+.-]*:)?//", re.I)
+_CSS_URL = re.compile(r"(?:url\(\s*['\"]?|@import\s+['\"])((?:https?:)?//[^'\")\s]+)")
+
+
+@pytest.mark.slow
+@pytest.mark.notebooks
+@pytest.mark.xdist_group("kernels")
+def test_reports_are_self_contained(demo_run):
+    """No HTML report loads a script, style, font or image from another server."""
+    _, out, _ = demo_run
+    pages = sorted(out.rglob("*.html"))
+    assert len(pages) >= 8
+    for page in pages:
+        parser = _ExternalResources()
+        parser.feed(page.read_text(encoding="utf-8"))
+        assert parser.found == [], page.name
+
+
+def test_external_resource_check_catches_cdn_scripts():
+    """The check finds what nbconvert's stock lab template loads (require.js, MathJax)."""
+    parser = _ExternalResources()
+    parser.feed(
+        '<script src="https://cdnjs.cloudflare.com/x.js"></script>'
+        "<style>/* see https://example.org */ @import 'https://f.example/x.css';</style>"
+        '<link href="//cdn.example/y.css"><img src="data:image/png;base64,AAA">'
+    )
+    assert len(parser.found) == 3

@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -228,7 +228,7 @@ def parse_value(text: str, annotation: str) -> object:
 
 
 def _check_date(name: str, value: object) -> date:
-    if isinstance(value, str) and _DATE.match(value):
+    if isinstance(value, str) and _DATE.fullmatch(value):
         try:
             return date.fromisoformat(value)
         except ValueError:

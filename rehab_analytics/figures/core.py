@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import html
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rehab_analytics import catalogue, measures, narrative, stats
+from rehab_analytics import catalogue, escape, measures, narrative, stats
 from rehab_analytics.disclosure import FLAG_SUFFIX, SECONDARY_SUFFIX
 from rehab_analytics.tables import UNIT
 
@@ -181,7 +180,7 @@ def _html_table(table: pd.DataFrame, lang: str, fields: Mapping[str, str]) -> st
     from rehab_analytics import disclosure
 
     shown = disclosure.display_values(labelled(table, lang, fields), lang=lang)
-    return shown.style.hide(axis="index").format(escape="html").to_html()
+    return escape.html_table(shown).to_html()
 
 
 @dataclass
@@ -205,9 +204,9 @@ class Table:
     text: str = ""
 
     def _repr_html_(self) -> str:
-        lead = f"<p>{html.escape(self.text)}</p>" if self.text else ""
+        lead = f"<p>{escape.html(self.text)}</p>" if self.text else ""
         return (
-            f"<p><strong>{html.escape(self.title)}</strong></p>{lead}"
+            f"<p><strong>{escape.html(self.title)}</strong></p>{lead}"
             f"{_html_table(self.table, self.lang, self.fields)}"
         )
 
@@ -242,17 +241,21 @@ class Chart:
     def png(self) -> bytes:
         """The chart as PNG bytes at screen resolution (for HTML)."""
         if self._png is None:
+            import matplotlib as mpl
+
             buffer = io.BytesIO()
-            self.figure.savefig(buffer, format="png", dpi=100)
+            # names are drawn as they are, never as mathtext (as in slide_style)
+            with mpl.rc_context({"text.parse_math": False}):
+                self.figure.savefig(buffer, format="png", dpi=100)
             self._png = buffer.getvalue()
         return self._png
 
     def _repr_html_(self) -> str:
         data = base64.b64encode(self.png()).decode("ascii")
         return (
-            f"<p><strong>{html.escape(self.title)}</strong></p>"
+            f"<p><strong>{escape.html(self.title)}</strong></p>"
             f'<img src="data:image/png;base64,{data}" style="max-width:100%" '
-            f'alt="{html.escape(self.title)}"/>'
+            f'alt="{escape.html(self.title)}"/>'
         )
 
 

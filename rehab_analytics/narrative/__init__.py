@@ -8,8 +8,13 @@ number. Differences are called real only on the adjusted evidence: the case-mix
 O/E interval (when case mix is on) or the Holm-adjusted p-value of the
 comparison with the other units; units are never ranked on crude shares.
 
-The functions return :class:`Text` (a ``str`` that Jupyter shows as Markdown),
-so a report notebook can display a heading or a summary in one short line.
+The sentence functions return plain text (names as the catalogue or the
+organisation registry gives them), for chart titles, slides and HTML, which
+escape them on the way out. The functions returning :class:`Text` (a ``str``
+that Jupyter shows as Markdown: :func:`title`, :func:`paragraph`,
+:func:`bullets` and the summaries built on it) escape every value from outside
+once, with :func:`rehab_analytics.escape.markdown`, so a report notebook can
+display a heading or a summary in one short line.
 
 This module is the one to import. The building blocks live in
 :mod:`~rehab_analytics.narrative.text`, the sentences on outcomes and comparisons

@@ -178,7 +178,7 @@ def caveats(
     small_units: Sequence[str] = (),
     level: float = 0.95,
 ) -> Text:
-    """The caveats every report ends with, as Markdown bullets.
+    """The caveats every report ends with, as Markdown bullets (names escaped).
 
     Args:
         lang: ``"sv"`` or ``"en"``.
@@ -190,7 +190,7 @@ def caveats(
 
     Example:
         >>> caveats("en", threshold=5).splitlines()[0]
-        '- Counts below 5 are not shown (<5); a value hidden to protect another one is shown as "..".'
+        '- Counts below 5 are not shown (&lt;5); a value hidden to protect another one is shown as "..".'
     """
     lines = [_t("caveat.suppression", lang, threshold=threshold)]
     lines.append(_t("caveat.interval", lang, level=catalogue.format_share(level, lang)))

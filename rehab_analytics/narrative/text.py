@@ -1,4 +1,10 @@
-"""Building blocks of the narrative: Text, headings, bullets and number wording."""
+"""Building blocks of the narrative: Text, headings, bullets and number wording.
+
+Sentences are plain text (names as they are); each output escapes them once.
+The functions returning :class:`Text` are where text enters Markdown: they
+escape every value from outside (``**fmt``, bullet lines) with
+:func:`rehab_analytics.escape.markdown`, never the catalogue's own text.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from rehab_analytics import catalogue
+from rehab_analytics import catalogue, escape
 
 __all__ = [
     "SIGNIFICANCE",
@@ -28,7 +34,7 @@ SMALL_UNIT = 20
 
 
 class Text(str):
-    """A string that Jupyter displays as Markdown.
+    """A string that Jupyter displays as Markdown (data in it is already escaped).
 
     Example:
         >>> Text("**hej**")._repr_markdown_()
@@ -105,13 +111,15 @@ def title(
 ) -> Text:
     """The report title (``report.title.<kind>``) and a subtitle: project and period.
 
+    The ``fmt`` values (a subproject's name) are escaped for Markdown.
+
     Example:
         >>> print(title("comparison", "en", "2015-10-01", "2019-06-30"))
         # Comparison of the subprojects
         <BLANKLINE>
         *Inclusive Rehabilitation, Oct 2015–Jun 2019*
     """
-    head = catalogue.text(f"report.title.{kind}", lang, **fmt)
+    head = catalogue.text(f"report.title.{kind}", lang, **_escaped(fmt))
     project = catalogue.text("project.name", lang)
     if start is not None and end is not None:
         project = f"{project}, {catalogue.format_period(start, end, lang)}"
@@ -119,23 +127,30 @@ def title(
 
 
 def paragraph(key: str, lang: str, **fmt: object) -> Text:
-    """One catalogue paragraph (``report.<key>``) as Markdown.
+    """One catalogue paragraph (``report.<key>``) as Markdown; ``fmt`` values escaped.
 
     Example:
         >>> paragraph("intro.comparison", "en").startswith("Outcomes")
         True
+        >>> "&lt;b&gt;" in paragraph("intro.subproject", "en", unit="<b>")
+        True
     """
-    return Text(catalogue.text(f"report.{key}", lang, **fmt))
+    return Text(catalogue.text(f"report.{key}", lang, **_escaped(fmt)))
 
 
 def bullets(lines: Iterable[str]) -> Text:
-    """Markdown bullet list of the non-empty lines.
+    """Markdown bullet list of the non-empty lines (plain text, escaped here).
 
     Example:
-        >>> bullets(["one", "", "two"])
-        '- one\\n- two'
+        >>> bullets(["one", "", "two <i>"])
+        '- one\\n- two &lt;i&gt;'
     """
-    return Text("\n".join(f"- {line}" for line in lines if line))
+    return Text("\n".join(f"- {escape.markdown(line)}" for line in lines if line))
+
+
+def _escaped(fmt: Mapping[str, object]) -> dict[str, str]:
+    """Placeholder values from outside, escaped for Markdown."""
+    return {key: escape.markdown(value) for key, value in fmt.items()}
 
 
 def share_with_interval(

@@ -92,12 +92,16 @@ _RC = {
     "svg.fonttype": "none",
     "pdf.fonttype": 42,
     "hatch.linewidth": 1.2,
+    # Names and labels come from deliveries: "$…$" in one is text, not mathtext.
+    "text.parse_math": False,
 }
 
 
 @contextlib.contextmanager
 def slide_style() -> Iterator[None]:
     """Apply the slide theme (≥ 14 pt text, clean spines) inside a ``with`` block.
+
+    Text is drawn literally (no mathtext), so a name with ``$`` in it is safe.
 
     Example:
         >>> with slide_style():

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from rehab_analytics import catalogue
 from rehab_analytics.errors import InputFileError, ParameterError
+from rehab_analytics.escape import neutralise
 from rehab_analytics.plots.style import FIGSIZES
 
 __all__ = [
@@ -139,8 +140,13 @@ def save_for_slides(
     if tuple(fig.get_size_inches()) != size:
         fig.set_size_inches(*size)
     written = []
+    # Tick labels are made when the figure is drawn: literal text there too.
     with mpl.rc_context(
-        {"savefig.bbox": "standard", "svg.hashsalt": "rehab-analytics"}
+        {
+            "savefig.bbox": "standard",
+            "svg.hashsalt": "rehab-analytics",
+            "text.parse_math": False,
+        }
     ):
         for fmt in formats:
             target = base.with_name(f"{base.name}.{fmt}")
@@ -193,7 +199,7 @@ def _add_chart_slide(prs, layout, item: ChartSlide, own_template: bool) -> None:
     title = slide.shapes.title
     top = margin + int(_TITLE_H_IN * _EMU_PER_IN)
     if title is not None:
-        title.text = item.title
+        title.text = _storable(item.title)
         if not own_template:
             title.left, title.top = margin, int(0.3 * _EMU_PER_IN)
             title.width, title.height = (
@@ -212,7 +218,55 @@ def _add_chart_slide(prs, layout, item: ChartSlide, own_template: bool) -> None:
     slide.shapes.add_picture(
         str(item.image), Emu(left), Emu(top), Emu(pic_w), Emu(pic_h)
     )
-    slide.notes_slide.notes_text_frame.text = item.notes
+    slide.notes_slide.notes_text_frame.text = _storable(item.notes)
+
+
+_POTX_MAIN = (
+    "application/vnd.openxmlformats-officedocument.presentationml.template.main+xml"
+)
+_PPTX_MAIN = (
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
+)
+
+
+def _open_template(template: str | Path):
+    """Open a ``.pptx`` or ``.potx`` as a presentation to add slides to.
+
+    python-pptx refuses a ``.potx`` only for its main part's content type; the
+    parts are the same as a ``.pptx``'s, so the content type is switched in memory
+    (the template file is not changed).
+    """
+    import io
+    import zipfile
+
+    from pptx import Presentation
+
+    path = Path(template)
+    try:
+        with zipfile.ZipFile(path) as src:
+            types = src.read("[Content_Types].xml")
+            if _POTX_MAIN.encode() not in types:
+                return Presentation(str(path))
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+                for info in src.infolist():
+                    data = src.read(info.filename)
+                    if info.filename == "[Content_Types].xml":
+                        data = data.replace(_POTX_MAIN.encode(), _PPTX_MAIN.encode())
+                    out.writestr(info, data)
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise InputFileError(
+            f"the slide template cannot be opened as a PowerPoint file ({exc}). "
+            "Expected a .pptx or .potx saved by PowerPoint or LibreOffice.",
+            file=str(path),
+        ) from None
+    buffer.seek(0)
+    return Presentation(buffer)
+
+
+def _storable(text: str) -> str:
+    """Slide text without the control characters XML cannot hold (nothing is run)."""
+    return str(neutralise(str(text)))
 
 
 def build_deck(
@@ -256,12 +310,12 @@ def build_deck(
         _check_image(item.image)
     if template is not None and not Path(template).is_file():
         raise InputFileError("the slide template does not exist.", file=str(template))
-    prs = Presentation(str(template)) if template is not None else Presentation()
+    prs = _open_template(template) if template is not None else Presentation()
     if template is None:
         prs.slide_width, prs.slide_height = _SLIDE_W_EMU, _SLIDE_H_EMU
     first = prs.slides.add_slide(_layout(prs, ["Title Slide", "Rubrikbild"], 0))
     if first.shapes.title is not None:
-        first.shapes.title.text = title
+        first.shapes.title.text = _storable(title)
     if not subtitle:
         subtitle = f"{catalogue.text('project.name', lang)} · {catalogue.text('project.esf', lang)}"
     for shape in first.placeholders:

@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from rehab_analytics import escape
 from rehab_analytics.disclosure import FLAG_SUFFIX
 from rehab_analytics.errors import ParameterError
 
@@ -40,7 +41,7 @@ __all__ = [
     "sheet_names",
 ]
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 _MARKS = ("..", ".")
 _TEXT = {
@@ -66,7 +67,7 @@ _TEXT = {
 
 
 def _check_name(name: str, what: str) -> None:
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ParameterError(
             f"The {what} name is {name!r}; expected letters, digits, '_' or '-' "
             "(it becomes part of a file name), e.g. 'rows_per_source'."
@@ -307,8 +308,8 @@ class Publisher:
         shown = publish_table(
             df, name, self.run_dir, job=self.job, lang=self.lang, title=title
         )
-        # Escape cell text: raw-file values and markers such as "<5" stay text.
-        return shown.style.hide(axis="index").format(escape="html")
+        # Escape cells and headers: raw-file values and markers ("<5") stay text.
+        return escape.html_table(shown)
 
     def figure(
         self, fig: Any, name: str, *, title: str, notes: str = ""
@@ -319,8 +320,15 @@ class Publisher:
         )
 
 
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
 def write_html(notebook: str | Path, html: str | Path) -> Path:
     """Export an executed notebook to HTML without code, prompts or parameters cells.
+
+    The page is self-contained: the ``offline`` template (``report/templates``)
+    leaves out nbconvert's require.js, MathJax and mermaid scripts from a CDN, so
+    opening a report contacts no outside server.
 
     Cells tagged ``remove_cell`` (the bilingual markdown headings that structure a
     report notebook; the report prints its own headings in the chosen language)
@@ -335,6 +343,9 @@ def write_html(notebook: str | Path, html: str | Path) -> Path:
 
     exporter = HTMLExporter(
         config=Config({"TagRemovePreprocessor": {"remove_cell_tags": ["remove_cell"]}}),
+        # Self-contained: no script, style or font is fetched from a CDN.
+        extra_template_basedirs=[str(_TEMPLATES)],
+        template_name="offline",
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
@@ -367,6 +378,8 @@ def sheet_names(wanted: Iterable[str]) -> list[str]:
 
 
 def _cell(value: object) -> object:
+    if isinstance(value, str):
+        return escape.neutralise(value)
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, float) and value != value:
@@ -382,6 +395,23 @@ def _cell(value: object) -> object:
     return value
 
 
+def _put(cell: Any, value: object) -> None:
+    """Set an openpyxl cell; text that starts like a formula stays a quoted string."""
+    cell.value = _cell(value)
+    if escape.starts_formula(cell.value):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
+def _append(ws: Any, values: list[object]) -> None:
+    """Append one row to an openpyxl sheet; formula-like text stays a quoted string."""
+    ws.append([_cell(v) for v in values])
+    for cell in ws[ws.max_row] if values else ():
+        if escape.starts_formula(cell.value):
+            cell.data_type = "s"
+            cell.quotePrefix = True
+
+
 def write_tables_xlsx(
     run_dir: str | Path,
     tables: list[Mapping[str, Any]],
@@ -392,6 +422,9 @@ def write_tables_xlsx(
     """Write every published table to one workbook: a contents sheet, then one sheet each.
 
     Numbers stay numbers; hidden cells show their marker ("<5", "..") as text.
+    Text is never a formula: text that starts like one (``=``, ``+``, ``-``,
+    ``@``: :func:`rehab_analytics.escape.starts_formula`) is stored as a string
+    with Excel's quote prefix, so editing the cell keeps it text.
 
     Args:
         run_dir: The run folder the registry paths are relative to.
@@ -411,35 +444,34 @@ def write_tables_xlsx(
     wb = Workbook()
     contents = wb.active
     contents.title = text["contents"]
-    contents.append([text["sheet"], text["report"], text["table"], text["title"]])
+    _append(contents, [text["sheet"], text["report"], text["table"], text["title"]])
     for cell in contents[1]:
         cell.font = Font(bold=True)
     bold, right = Font(bold=True), Alignment(horizontal="right")
     for entry, sheet_name in zip(tables, names, strict=True):
-        contents.append(
-            [sheet_name, entry["job"], entry["name"], entry.get("title", "")]
+        _append(
+            contents, [sheet_name, entry["job"], entry["name"], entry.get("title", "")]
         )
         contents.cell(contents.max_row, 1).hyperlink = f"#'{sheet_name}'!A1"
         df = pd.read_parquet(run_dir / entry["file"])
         ws = wb.create_sheet(sheet_name)
-        ws.append([str(c) for c in df.columns])
+        _append(ws, [str(c) for c in df.columns])
         for cell in ws[1]:
             cell.font = bold
         columns = [df[c].astype(object).tolist() for c in df.columns]
         for values in zip(*columns, strict=True):
-            ws.append([_cell(v) for v in values])
+            _append(ws, list(values))
         position = {str(c): j for j, c in enumerate(df.columns)}
         for row, col, marker in entry.get("markers", []):
-            cell = ws.cell(
-                row=int(row) + 2, column=position[str(col)] + 1, value=marker
-            )
+            cell = ws.cell(row=int(row) + 2, column=position[str(col)] + 1)
+            _put(cell, marker)
             cell.alignment = right
         ws.freeze_panes = "A2"
         for j, col in enumerate(df.columns, start=1):
             width = max([len(str(col))] + [len(str(v)) for v in df[col].head(200)])
             ws.column_dimensions[ws.cell(1, j).column_letter].width = min(50, width + 2)
     contents.append([])
-    contents.append([text["note"]])
+    _append(contents, [text["note"]])
     contents.column_dimensions["A"].width = 34
     contents.column_dimensions["D"].width = 60
     tmp = _tmp_sibling(path)

@@ -126,6 +126,32 @@ def test_deck_default_subtitle_and_template(tmp_path):
     assert len(prs.slides) == 2
 
 
+def test_deck_from_a_potx_template(tmp_path):
+    """A .potx (which python-pptx refuses on its own) works as a deck template."""
+    import zipfile
+
+    pptx = tmp_path / "org.pptx"
+    Presentation().save(str(pptx))
+    potx = tmp_path / "org.potx"
+    with zipfile.ZipFile(pptx) as src, zipfile.ZipFile(potx, "w") as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(b"presentation.main+xml", b"template.main+xml")
+            out.writestr(info, data)
+    with pytest.raises(ValueError):
+        Presentation(str(potx))
+    deck = build_deck(
+        _chart_pngs(tmp_path, 2), tmp_path / "d.pptx", title="T", template=potx
+    )
+    prs = Presentation(str(deck))
+    assert len(prs.slides) == 3
+    assert (prs.slide_width, prs.slide_height) == (Emu(9144000), Emu(6858000))
+    with pytest.raises(InputFileError, match="cannot be opened"):
+        (tmp_path / "bad.potx").write_bytes(b"not a zip")
+        build_deck([], tmp_path / "e.pptx", title="T", template=tmp_path / "bad.potx")
+
+
 def test_deck_refuses_missing_or_svg_images(tmp_path):
     """Decks need existing PNGs: missing files and SVGs are explained."""
     with pytest.raises(InputFileError, match="missing"):
