@@ -5,7 +5,9 @@ Every chart function takes a publishable table (passed through
 slide size when ``None``) and returns the Axes; it never saves or shows. All
 visible text comes from the catalogue in ``lang`` ("sv" or "en"). Use
 :func:`slide_style` around drawing and :func:`rehab_analytics.report.deck.save_for_slides`
-to save. The theme is in :mod:`~rehab_analytics.plots.style`, the shared chart
+to save; :func:`theme` (the same theme, as seaborn's) or
+``sns.set_theme(**theme_kwargs())`` gives an analyst's own seaborn chart the
+house look. The theme is in :mod:`~rehab_analytics.plots.style`, the shared chart
 furniture in :mod:`~rehab_analytics.plots.furniture`; enrolment and costs in
 :mod:`~rehab_analytics.plots.volume`, comparisons in
 :mod:`~rehab_analytics.plots.compare`, trends and SPC in
@@ -43,6 +45,8 @@ from rehab_analytics.plots.style import (
     share_formatter,
     slide_style,
     subproject_colours,
+    theme,
+    theme_kwargs,
     unit_markers,
 )
 from rehab_analytics.plots.trends import (
@@ -57,6 +61,8 @@ __all__ = [
     "FIGSIZES",
     "OKABE_ITO",
     "TOTAL",
+    "theme",
+    "theme_kwargs",
     "slide_style",
     "new_figure",
     "subproject_colours",

@@ -130,6 +130,26 @@ def _stacked(
     c.ax.spines["left"].set_visible(False)
 
 
+def _heatmap(ax: Axes, grid: np.ndarray, texts: np.ndarray) -> None:
+    """Row shares in blues (cell ``(i, j)`` spans ``[j, j+1] × [i, i+1]``), NaN left blank."""
+    import seaborn as sns
+
+    sns.heatmap(
+        grid,
+        mask=np.isnan(grid),
+        cmap="Blues",
+        vmin=0,
+        vmax=1,
+        annot=texts,
+        fmt="",
+        annot_kws={"fontsize": TEXT_SIZE - 3},
+        cbar=False,
+        xticklabels=False,
+        yticklabels=False,
+        ax=ax,
+    )
+
+
 def _size_text(c: _Chart, total: float | None) -> str:
     size = c.less_than if total is None else catalogue.format_int(total, c.lang)
     return c.text("common.n", n=size)
@@ -196,44 +216,38 @@ def income_transition_chart(
     share = np.where(hidden, np.nan, _values(df, "row_share"))
     grid = np.full((len(before), len(after)), np.nan)
     grid[ri, ci] = share
-    c.ax.imshow(np.ma.masked_invalid(grid), cmap="Blues", vmin=0, vmax=1, aspect="auto")
-    for i, j, s, hid, k, mark in zip(ri, ci, share, hidden, counts, marks, strict=True):
-        if hid:
-            c.ax.add_patch(
-                Rectangle(
-                    (j - 0.5, i - 0.5),
-                    1,
-                    1,
-                    facecolor="white",
-                    edgecolor=SUPPRESSED_COLOUR,
-                    hatch="///",
-                    lw=0.5,
-                )
+    shown = ~hidden & (counts > 0) & ~np.isnan(share)
+    zero = ~hidden & (counts == 0)
+    texts = np.full(grid.shape, "", dtype=object)
+    texts[ri[shown], ci[shown]] = [
+        f"{catalogue.format_share(s, lang)}\n({catalogue.format_int(k, lang)})"
+        for s, k in zip(share[shown], counts[shown], strict=True)
+    ]
+    # Hidden cells are NaN, so masked: seaborn colours and labels only shown ones.
+    _heatmap(c.ax, grid, texts)
+    for i, j in zip(ri[zero], ci[zero], strict=True):
+        c.ax.text(j + 0.5, i + 0.5, "0", ha="center", va="center", color="#999999")
+    for i, j, mark in zip(ri[hidden], ci[hidden], marks[hidden], strict=True):
+        c.ax.add_patch(
+            Rectangle(
+                (j, i),
+                1,
+                1,
+                facecolor="white",
+                edgecolor=SUPPRESSED_COLOUR,
+                hatch="///",
+                lw=0.5,
             )
-            c.ax.text(
-                j,
-                i,
-                mark,
-                ha="center",
-                va="center",
-                fontsize=TEXT_SIZE - 2,
-                gid="rehab-suppressed",
-            )
-        elif k == 0:
-            c.ax.text(j, i, "0", ha="center", va="center", color="#999999")
-        elif not np.isnan(s):
-            text = (
-                f"{catalogue.format_share(s, lang)}\n({catalogue.format_int(k, lang)})"
-            )
-            c.ax.text(
-                j,
-                i,
-                text,
-                ha="center",
-                va="center",
-                fontsize=TEXT_SIZE - 3,
-                color="white" if s > 0.55 else "black",
-            )
+        )
+        c.ax.text(
+            j + 0.5,
+            i + 0.5,
+            mark,
+            ha="center",
+            va="center",
+            fontsize=TEXT_SIZE - 2,
+            gid="rehab-suppressed",
+        )
     totals = dict(
         zip(
             rows["before"].astype("string"),
@@ -245,12 +259,12 @@ def income_transition_chart(
         f"{catalogue.label(field, k, lang)} ({_size_text(c, totals.get(k))})"
         for k in before
     ]
-    c.ax.set_yticks(range(len(before)), ylabels)
+    c.ax.set_yticks(np.arange(len(before)) + 0.5, ylabels)
     xlabels = [
         textwrap.fill(catalogue.label(field, k, lang), 14, break_long_words=False)
         for k in after
     ]
-    c.ax.set_xticks(range(len(after)), xlabels)
+    c.ax.set_xticks(np.arange(len(after)) + 0.5, xlabels)
     c.ax.xaxis.set_ticks_position("top")
     c.ax.xaxis.set_label_position("top")
     c.ax.set_ylabel(c.text("axis.before"))

@@ -1,6 +1,9 @@
-"""Slide theme: rc settings, sizes, fixed colours and markers, axis formatters.
+"""Slide theme (a seaborn theme), sizes, fixed colours and markers, axis formatters.
 
-Charts are drawn at their final size in inches: full width 12.3 × 5.6 in, half
+The theme is defined once, as arguments for :func:`seaborn.set_theme`
+(:func:`theme_kwargs`): the house charts draw inside :func:`slide_style` (the
+same :func:`theme`), and an analyst's own seaborn chart looks like theirs with
+``with plots.theme():`` or ``sns.set_theme(**plots.theme_kwargs())``. Charts are drawn at their final size in inches: full width 12.3 × 5.6 in, half
 width 6.0 × 5.6 in (the content area of a 16:9 slide). What every chart carries
 (title, subtitle, source line, "<5" marks) is in :mod:`~rehab_analytics.plots.furniture`.
 """
@@ -20,6 +23,8 @@ __all__ = [
     "FIGSIZES",
     "OKABE_ITO",
     "TOTAL",
+    "theme",
+    "theme_kwargs",
     "slide_style",
     "new_figure",
     "subproject_colours",
@@ -97,10 +102,80 @@ _RC = {
 }
 
 
+# seaborn's "ticks" style and "notebook" context also set these; the house keeps
+# matplotlib's values (black text, thin short ticks, bars without edges), so the
+# charts draw exactly as with the rc above alone.
+_MPL_KEPT = (
+    "axes.axisbelow",
+    "axes.labelcolor",
+    "text.color",
+    "xtick.color",
+    "ytick.color",
+    "xtick.major.size",
+    "ytick.major.size",
+    "xtick.minor.size",
+    "ytick.minor.size",
+    "xtick.major.width",
+    "ytick.major.width",
+    "xtick.minor.width",
+    "ytick.minor.width",
+    "legend.title_fontsize",
+    "lines.solid_capstyle",
+    "patch.edgecolor",
+    "patch.force_edgecolor",
+    "image.cmap",
+    "font.sans-serif",
+)
+
+
+def theme_kwargs() -> dict:
+    """Return the house theme as keyword arguments for :func:`seaborn.set_theme`.
+
+    White "ticks" style, "notebook" context scaled to 14 pt text, the house
+    Okabe–Ito category palette (the colours of the house category charts) and
+    the slide rc, which wins over seaborn's own values. A fresh dict each call.
+
+    Example:
+        >>> kw = theme_kwargs()
+        >>> kw["style"], kw["palette"][0], kw["rc"]["xtick.labelsize"]
+        ('ticks', '#0072B2', 14)
+    """
+    kept = {key: mpl.rcParamsDefault[key] for key in _MPL_KEPT}
+    return {
+        "style": "ticks",
+        "context": "notebook",
+        "font_scale": TEXT_SIZE / 12,  # seaborn's notebook text is 12 pt
+        "palette": list(CATEGORY_PALETTE),
+        "font": _RC["font.family"],
+        "color_codes": False,  # leave matplotlib's "b", "g", … colours alone
+        "rc": {**kept, **_RC},
+    }
+
+
+@contextlib.contextmanager
+def theme() -> Iterator[None]:
+    """Apply the house seaborn theme inside a ``with`` block; restore rc after.
+
+    seaborn is imported here, on first use, not when the package is imported.
+
+    Example:
+        >>> import seaborn as sns
+        >>> with theme():
+        ...     sns.color_palette()[0] == mpl.colors.to_rgb(CATEGORY_PALETTE[0])
+        True
+    """
+    import seaborn as sns
+
+    with mpl.rc_context():
+        sns.set_theme(**theme_kwargs())
+        yield
+
+
 @contextlib.contextmanager
 def slide_style() -> Iterator[None]:
     """Apply the slide theme (≥ 14 pt text, clean spines) inside a ``with`` block.
 
+    The same theme as :func:`theme`, under the name the charts have always used.
     Text is drawn literally (no mathtext), so a name with ``$`` in it is safe.
 
     Example:
@@ -108,7 +183,7 @@ def slide_style() -> Iterator[None]:
         ...     plt.rcParams["xtick.labelsize"] >= 14
         True
     """
-    with mpl.rc_context(_RC):
+    with theme():
         yield
 
 

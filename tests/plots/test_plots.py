@@ -336,6 +336,36 @@ def test_slide_style_sets_large_ticks_and_clean_spines():
         assert not mpl.rcParams["axes.spines.top"]
 
 
+def test_theme_gives_the_charts_the_slide_rc_and_only_adds_the_palette():
+    """seaborn's theme leaves every rc value as the slide rc alone set it, bar the colour cycle."""
+    rc = plots.theme_kwargs()["rc"]
+    with mpl.rc_context():
+        mpl.rcdefaults()
+        reset = dict(mpl.rcParams)
+        with mpl.rc_context(rc):
+            before = dict(mpl.rcParams)
+        with plots.theme():
+            themed = dict(mpl.rcParams)
+        after = dict(mpl.rcParams)
+    changed = {k for k in before if before[k] != themed[k]}
+    assert changed == {"axes.prop_cycle"}
+    assert {k for k in reset if after[k] != reset[k]} == set()  # restored on exit
+
+
+def test_theme_draws_seaborn_charts_in_the_house_palette():
+    """An analyst's seaborn chart inside ``theme()`` gets the house colours and text."""
+    import seaborn as sns
+
+    table = pd.DataFrame({"unit": ["a", "b"], "n": [40, 12]})
+    with plots.theme():
+        ax = sns.barplot(table, x="unit", y="n", hue="unit", legend=False, saturation=1)
+        assert mpl.rcParams["font.family"] == [plots.theme_kwargs()["font"]]
+    colours = [mpl.colors.to_hex(p.get_facecolor()) for p in ax.patches]
+    assert colours == [c.lower() for c in plots.theme_kwargs()["palette"][:2]]
+    assert ax.xaxis.get_major_ticks()[0].label1.get_fontsize() == 14
+    plt.close(ax.figure)
+
+
 def test_tick_labels_are_large_even_outside_the_style():
     """Charts set their own tick size, so they stay readable without slide_style."""
     ax = plots.outcome_shares_chart(_shares(), outcome="work_or_study_after")
@@ -381,6 +411,22 @@ def test_suppressed_share_is_marked_not_drawn():
     assert "Motiverande insatser (n = <5)" in [
         t.get_text() for t in ax.get_yticklabels()
     ]
+
+
+def test_income_heat_map_hatches_hidden_cells_and_labels_only_shown_ones():
+    """seaborn's heat map colours shown cells; a hidden one is hatched, never labelled."""
+    table = _transitions()
+    hidden = table["count__suppressed"].to_numpy()
+    ax = plots.income_transition_chart(table, lang="en")
+    hatched = [p for p in ax.patches if p.get_hatch()]
+    assert len(hatched) == hidden.sum() >= 2
+    assert {(p.get_x(), p.get_y()) for p in hatched} >= {(1.0, 0.0)}  # row 0, col 1
+    marks = [t.get_text() for t in ax.texts if t.get_gid() == "rehab-suppressed"]
+    assert sorted(marks) == sorted(["<5", ".."])
+    labels = [t.get_text() for t in ax.texts]
+    assert "61%\n(20)" in labels and not any("(3)" in t or "(10)" in t for t in labels)
+    assert labels.count("0") == 3
+    plt.close(ax.figure)
 
 
 def test_hidden_count_is_hatched_at_threshold_not_zero():
