@@ -71,7 +71,7 @@ demo: $(RUNTIME_STAMP) ## Set up, generate the sample data, clean it and run the
 	$(BIN)/rehab-analytics demo --raw $(RAW) --out $(PROCESSED)
 
 .PHONY: test
-test: $(DEV_STAMP) ## Run the whole test suite (unit, doctests, notebooks, slow tests)
+test: lint ## Lint, then run the whole test suite (unit, doctests, notebooks, slow tests)
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 .PHONY: test-fast
