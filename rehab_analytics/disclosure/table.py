@@ -1,4 +1,4 @@
-"""Disclosure control: primary and secondary suppression before anything is published.
+"""Primary and secondary suppression of one table, and the publishable check.
 
 Every table, chart, slide and HTML page goes through :func:`suppress` first;
 writers call :func:`require_publishable` and show values with

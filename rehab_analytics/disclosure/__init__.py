@@ -1,0 +1,24 @@
+"""Disclosure control: nothing is published that could reveal a small group.
+
+Every table, chart, slide and HTML page goes through :func:`suppress` first;
+writers call :func:`require_publishable` and show values with
+:func:`display_values`.
+"""
+
+from rehab_analytics.disclosure.table import (
+    FLAG_SUFFIX,
+    SECONDARY_SUFFIX,
+    display_values,
+    is_publishable,
+    require_publishable,
+    suppress,
+)
+
+__all__ = [
+    "FLAG_SUFFIX",
+    "SECONDARY_SUFFIX",
+    "suppress",
+    "is_publishable",
+    "require_publishable",
+    "display_values",
+]
