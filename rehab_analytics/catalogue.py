@@ -36,8 +36,11 @@ __all__ = [
     "format_int",
     "format_share",
     "format_sek",
+    "format_money",
     "format_period",
     "unit_order",
+    "use_registry",
+    "current_registry",
 ]
 
 LANGUAGES = ("sv", "en")
@@ -182,31 +185,72 @@ def text(key: str, lang: str = DEFAULT_LANG, **fmt: object) -> str:
         ) from None
 
 
-def _registry_names(field: str, registry: object | None) -> dict[str, str]:
-    """Names from the organisation registry (Swedish only) for added organisations.
+# The registry of the processed folder being reported on, set by
+# rehab_analytics.processed.load (one list so that no `global` is needed).
+_ACTIVE_REGISTRY: list[object] = []
+
+
+def use_registry(registry: object | None) -> None:
+    """Make ``registry`` the default for organisation names (None: the descriptions).
+
+    :func:`rehab_analytics.processed.load` calls this with the registry the
+    clean wrote, so reports name organisations as the descriptions the data was
+    cleaned with did, also those in a raw folder's ``_sources``.
+
+    Example:
+        >>> from rehab_analytics.sources import Organisation, Registry
+        >>> use_registry(Registry((Organisation("x", "Förbund X", "y", "Y-projektet",
+        ...     subproject_name_en="Project Y"),)))
+        >>> label("subproject", "y", "en"), label("subproject", "y")
+        ('Project Y', 'Y-projektet')
+        >>> use_registry(None)
+    """
+    _ACTIVE_REGISTRY[:] = [] if registry is None else [registry]
+
+
+def current_registry() -> object | None:
+    """Return the registry organisation names come from (see :func:`use_registry`).
+
+    Without one set, the registry of the source descriptions found through the
+    settings (built-in and ``RA_SOURCES_DIR``); None if they cannot be read.
+
+    Example:
+        >>> "dino" in current_registry().subproject_codes
+        True
+    """
+    if _ACTIVE_REGISTRY:
+        return _ACTIVE_REGISTRY[0]
+    from rehab_analytics.errors import RehabAnalyticsError
+    from rehab_analytics.sources import build_registry, load_sources
+
+    try:
+        return build_registry(load_sources())
+    except (RehabAnalyticsError, OSError):
+        # labels fall back to codes; the broken description is reported by clean
+        return None
+
+
+def _registry_names(
+    field: str, registry_: object | None, lang: str = DEFAULT_LANG
+) -> dict[str, str]:
+    """Names from the organisation registry (English where given) for added organisations.
 
     A name comes from a description: its control characters are shown as
     ``\\xNN`` (:func:`rehab_analytics.escape.printable`), so no output, chart or
     slide receives them. Markup in it is escaped by each output, not here.
     """
-    if registry is None:
-        from rehab_analytics.errors import RehabAnalyticsError
-        from rehab_analytics.sources import build_registry, load_sources
-
-        try:
-            registry = build_registry(load_sources())
-        except (RehabAnalyticsError, OSError):
-            # labels fall back to codes; the broken description is reported by clean
-            return {}
+    if registry_ is None:
+        registry_ = current_registry()
     attr = _ORGANISATION_FIELDS[field]
     code_attr = attr.removesuffix("_name")
-    orgs = getattr(registry, "organisations", ())
-    return {
-        getattr(o, code_attr): escape.printable(
-            getattr(o, attr) or getattr(o, code_attr)
-        )
-        for o in orgs
-    }
+    orgs = getattr(registry_, "organisations", ())
+    out = {}
+    for org in orgs:
+        name = getattr(org, attr) or getattr(org, code_attr)
+        if lang == "en":
+            name = getattr(org, f"{attr}_en", "") or name
+        out[getattr(org, code_attr)] = escape.printable(name)
+    return out
 
 
 def label(
@@ -245,7 +289,7 @@ def label(
     if entry is not None and lang in entry:
         return entry[lang]
     if name in _ORGANISATION_FIELDS:
-        return _registry_names(name, registry).get(str(code), str(code))
+        return _registry_names(name, registry, lang).get(str(code), str(code))
     raise KeyError(
         f"code '{code}' of '{field}' has no '{lang}' label in config/catalogue.toml; "
         f'add [labels.{name}] {code} = {{ sv = "…", en = "…" }}.'
@@ -271,7 +315,7 @@ def labels(
         )
     out = {code: entry[lang] for code, entry in table.items() if lang in entry}
     if name in _ORGANISATION_FIELDS:
-        extra = _registry_names(name, registry)
+        extra = _registry_names(name, registry, lang)
         out.update({code: nm for code, nm in extra.items() if code not in out})
     return out
 
@@ -352,6 +396,21 @@ def format_sek(x: object, lang: str = DEFAULT_LANG) -> str:
     if number == _MISSING:
         return number
     return f"{number}{NBSP}kr" if lang == "sv" else f"SEK {number}"
+
+
+def format_money(x: object, lang: str = DEFAULT_LANG, currency: str = "SEK") -> str:
+    """Format an amount in ``currency`` (kronor as :func:`format_sek`).
+
+    Example:
+        >>> format_money(12300, "en", "ZAR"), format_money(12300, "sv", "ZAR")
+        ('ZAR 12,300', '12\u00a0300\u00a0ZAR')
+    """
+    if currency == "SEK":
+        return format_sek(x, lang)
+    number = format_int(x, lang)
+    if number == _MISSING:
+        return number
+    return f"{number}{NBSP}{currency}" if lang == "sv" else f"{currency} {number}"
 
 
 def format_period(start: object, end: object, lang: str = DEFAULT_LANG) -> str:

@@ -59,12 +59,26 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_reports(args: argparse.Namespace) -> int:
+    from rehab_analytics.batch.parameters import default_period
     from rehab_analytics.batch.run import command_line_parameters, run_batch
+    from rehab_analytics.config import settings
 
+    start, end = args.period_start, args.period_end
+    if start is None or end is None:
+        span = default_period(settings(processed_dir=args.processed).processed_dir)
+        if span is not None:
+            start, end = start or span[0], end or span[1]
+    if start and end:
+        chosen = args.period_start and args.period_end
+        how = "" if chosen else " (the span of the data in whole tertials; choose "
+        print(
+            f"Report period: {start} – {end}{how}"
+            + ("" if chosen else "another with --period-start/--period-end)")
+        )
     result = run_batch(
         processed_dir=args.processed,
-        period_start=args.period_start,
-        period_end=args.period_end,
+        period_start=start,
+        period_end=end,
         lang=args.lang,
         subprojects=args.subprojects,
         jobs=args.jobs,
@@ -171,12 +185,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser("reports", help="run the report notebooks with papermill")
+    p = sub.add_parser(
+        "reports",
+        help="run the report notebooks with papermill",
+        description="Run the report notebooks. The default period is the span of "
+        "the data in whole tertials (Jan–Apr, May–Aug, Sep–Dec): from the tertial "
+        "of the first start date to that of the last start or end date; it is "
+        "printed before the notebooks run.",
+    )
     p.add_argument(
         "--processed", default=None, help="processed folder (default: data/processed)"
     )
-    p.add_argument("--period-start", default=None, help="first day, YYYY-MM-DD")
-    p.add_argument("--period-end", default=None, help="last day, YYYY-MM-DD")
+    p.add_argument(
+        "--period-start",
+        default=None,
+        help="first day, YYYY-MM-DD (default: first day of the data's first tertial)",
+    )
+    p.add_argument(
+        "--period-end",
+        default=None,
+        help="last day, YYYY-MM-DD (default: last day of the data's last tertial)",
+    )
     p.add_argument("--lang", default="sv", choices=["sv", "en"], help="report language")
     p.add_argument("--subprojects", nargs="+", default=None, help="subproject codes")
     p.add_argument(
@@ -203,7 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("template", help="write the Excel reporting template")
     p.add_argument("--out", default="rapportmall.xlsx")
-    p.add_argument("--lang", default="sv", choices=["sv", "en"])
+    p.add_argument(
+        "--lang",
+        default=None,
+        choices=["sv", "en"],
+        help="template language (default: the förbund's own language, else sv)",
+    )
     p.add_argument("--forbund", default=None, help="pre-fill the förbund code")
     p.set_defaults(func=_cmd_template)
 

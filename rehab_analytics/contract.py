@@ -12,6 +12,9 @@ __all__ = [
     "DEFAULT_SUBPROJECTS",
     "SEX",
     "ID_KINDS",
+    "ID_SCHEMES",
+    "ID_NORMALISATIONS",
+    "KEYED_ID_KINDS",
     "EDUCATION",
     "INCOME_SOURCES",
     "INCOME_GROUPS",
@@ -51,7 +54,22 @@ DEFAULT_SUBPROJECTS = (
 )
 
 SEX = ("woman", "man", "unknown")
-ID_KINDS = ("personnummer", "samordningsnummer", "other", "missing", "invalid")
+# How an organisation's participants are identified (the description's
+# ``id_scheme``). The clean tables record the kind of id (``id_kind``), never the id.
+ID_SCHEMES = ("se_personnummer", "za_id", "other")
+# Steps an ``id_scheme = "other"`` description may declare (``id_normalise``).
+ID_NORMALISATIONS = ("strip", "upper", "no_separators")
+ID_KINDS = (
+    "personnummer",
+    "samordningsnummer",
+    "other",
+    "missing",
+    "invalid",
+    "za_id",
+    "client_number",
+)
+# Kinds of id that link episodes: these, and only these, get a participant_key.
+KEYED_ID_KINDS = ("personnummer", "samordningsnummer", "za_id", "client_number")
 EDUCATION = ("compulsory", "upper_secondary", "post_secondary", "unknown")
 
 # SUS income sources (försörjningskällor), multi-select before and after.

@@ -1,6 +1,9 @@
-"""Personnummer and samordningsnummer: parsing, validation and keyed pseudonyms.
+"""Identity numbers: parsing, validation and keyed pseudonyms, per identity scheme.
 
-Where the key comes from is :mod:`rehab_analytics.keys`.
+Schemes (``contract.ID_SCHEMES``): Swedish personnummer and samordningsnummer
+(the default), the South African 13-digit ID number, and an organisation's own
+client number with a declared normalisation. Where the key comes from is
+:mod:`rehab_analytics.keys`.
 
 Only about 4·10^7 valid personnummer exist, so a plain or publicly salted hash
 can be reversed by brute force; pseudonyms are therefore HMAC-SHA256 with a key
@@ -18,6 +21,8 @@ import pandas as pd
 __all__ = [
     "luhn_digit",
     "parse_ids",
+    "parse_za_ids",
+    "parse_other_ids",
     "pseudonymise",
     "hmac_sha256",
     "find_personnummer_like",
@@ -54,6 +59,18 @@ def _luhn_scalar(digits9: str) -> str:
     """Return the check digit for one nine-digit string (for regex scans)."""
     total = sum(int(d) if i % 2 else _DOUBLED[int(d)] for i, d in enumerate(digits9))
     return str(-total % 10)
+
+
+def _luhn_valid(digits: np.ndarray) -> np.ndarray:
+    """Return whether each row of an (n, k) digit array passes the Luhn check.
+
+    The last digit is the check digit; from it leftwards every second digit is
+    doubled (as for personnummer and South African ID numbers).
+    """
+    width = digits.shape[1]
+    doubled = (width - 1 - np.arange(width)) % 2 == 1
+    total = _DOUBLED[digits[:, doubled]].sum(axis=1) + digits[:, ~doubled].sum(axis=1)
+    return total % 10 == 0
 
 
 def luhn_digit(digits9: pd.Series | str) -> pd.Series | str:
@@ -122,21 +139,33 @@ def _birth_years(
     return year - 100 * plus
 
 
-def parse_ids(raw: pd.Series, reference_dates: pd.Series | None = None) -> pd.DataFrame:
-    """Normalise and validate personnummer and samordningsnummer.
+def parse_ids(
+    raw: pd.Series,
+    reference_dates: pd.Series | None = None,
+    scheme: str = "se_personnummer",
+    normalise: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """Normalise and validate ids of one identity scheme (default: personnummer).
 
-    Ten-digit ids get the century that makes the age at the reference date
-    0–99 ('+' adds 100 years); twelve-digit ids carry their century. Numbers
-    that lost leading zeros in Excel (born 2000–2009) are padded back to ten.
+    Personnummer and samordningsnummer: ten-digit ids get the century that makes
+    the age at the reference date 0–99 ('+' adds 100 years); twelve-digit ids
+    carry their century. Numbers that lost leading zeros in Excel (born
+    2000–2009) are padded back to ten. ``scheme="za_id"`` reads South African ID
+    numbers (:func:`parse_za_ids`), ``scheme="other"`` an organisation's own
+    client numbers (:func:`parse_other_ids`, with ``normalise``).
 
     Args:
         raw: Ids as delivered (text or numbers, any separators and spacing).
         reference_dates: Per-row date for the century rule (the episode start),
             aligned on ``raw``'s index; today where missing or not given.
+        scheme: One of ``contract.ID_SCHEMES``.
+        normalise: The declared steps of ``scheme="other"``.
 
     Returns:
-        A DataFrame on ``raw``'s index with ``id12``, ``id_kind``, ``birth_date``,
-        ``sex`` and ``birth_year``; all but ``id_kind`` are NA unless valid.
+        A DataFrame on ``raw``'s index with ``id12`` (the normalised id that is
+        pseudonymised: twelve digits for a personnummer, thirteen for a South
+        African ID), ``id_kind``, ``birth_date``, ``sex`` and ``birth_year``; all
+        but ``id_kind`` are NA unless valid.
 
     Example:
         >>> out = parse_ids(pd.Series(["640823-3234", "701063-2391", "XX", None]))
@@ -145,6 +174,14 @@ def parse_ids(raw: pd.Series, reference_dates: pd.Series | None = None) -> pd.Da
         >>> out["id_kind"].tolist()
         ['personnummer', 'samordningsnummer', 'other', 'missing']
     """
+    if scheme == "za_id":
+        return parse_za_ids(raw, reference_dates)
+    if scheme == "other":
+        return parse_other_ids(raw, normalise)
+    if scheme != "se_personnummer":
+        raise ValueError(
+            f"id scheme {scheme!r} is not one of se_personnummer, za_id, other."
+        )
     text = _clean_text(raw)
     missing = _flags(text.isna() | (text == ""), na=True)
     # [0-9], not \d: \d also matches other scripts' digits (fullwidth, Arabic-Indic).
@@ -160,12 +197,7 @@ def parse_ids(raw: pd.Series, reference_dates: pd.Series | None = None) -> pd.Da
     month, day_written = two[:, 2], two[:, 3]
     samordning = day_written > _SAMORDNING_OFFSET
     day = np.where(samordning, day_written - _SAMORDNING_OFFSET, day_written)
-    if reference_dates is None:
-        reference = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
-    else:
-        if not reference_dates.index.equals(raw.index):
-            reference_dates = reference_dates.reindex(raw.index)
-        reference = pd.to_datetime(reference_dates, errors="coerce")
+    reference = _reference(raw, reference_dates)
     year = _birth_years(two[:, 1], month * 100 + day, plus, reference)
     year = np.where(explicit, two[:, 0] * 100 + two[:, 1], year)
 
@@ -190,6 +222,140 @@ def parse_ids(raw: pd.Series, reference_dates: pd.Series | None = None) -> pd.Da
     derived = ["id12", "birth_date", "sex", "birth_year"]
     out[derived] = out[derived].where(np.repeat(valid[:, None], len(derived), axis=1))
     return out
+
+
+def _reference(raw: pd.Series, reference_dates: pd.Series | None) -> pd.Series:
+    """Return the per-row reference dates aligned on ``raw`` (NaT where not given)."""
+    if reference_dates is None:
+        return pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+    if not reference_dates.index.equals(raw.index):
+        reference_dates = reference_dates.reindex(raw.index)
+    return pd.to_datetime(reference_dates, errors="coerce")
+
+
+# South African ID: YYMMDD SSSS C A Z; sequence 0000–4999 female, 5000–9999 male;
+# C is 0 (citizen), 1 (permanent resident) or 2 (refugee); Z is a Luhn check digit.
+_ZA_MALE_FROM = 5000
+_ZA_CITIZENSHIP = (0, 1, 2)
+
+
+def parse_za_ids(
+    raw: pd.Series, reference_dates: pd.Series | None = None
+) -> pd.DataFrame:
+    """Normalise and validate South African 13-digit ID numbers.
+
+    Spaces and hyphens are dropped; twelve digits (an id of someone born
+    2000–2009 whose leading zero Excel dropped) are padded back to thirteen. An
+    id is valid when its first six digits are a date that exists (the century
+    that makes the age at the reference date 0–99), the citizenship digit is 0,
+    1 or 2 and the Luhn check digit fits. Sex comes from the sequence digits
+    (0000–4999 woman, 5000–9999 man).
+
+    Args:
+        raw: Ids as delivered.
+        reference_dates: Per-row date for the century rule (the episode start).
+
+    Returns:
+        As :func:`parse_ids`; ``id_kind`` is ``za_id``, ``invalid`` (13 digits
+        that fail a check), ``other`` or ``missing``.
+
+    Example:
+        >>> out = parse_za_ids(pd.Series(["800101 5009 087", "8001015009088", "x", None]))
+        >>> out["id12"].tolist(), out["sex"].tolist()[0], out["birth_year"].tolist()[0]
+        (['8001015009087', <NA>, <NA>, <NA>], 'man', 1980)
+        >>> out["id_kind"].tolist()
+        ['za_id', 'invalid', 'other', 'missing']
+    """
+    text = _clean_text(raw).str.replace("-", "", regex=False)
+    missing = _flags(text.isna() | (text == ""), na=True)
+    shaped = _flags(text.str.fullmatch(r"[0-9]{12,13}"))
+    bare = text.where(shaped, "").str.zfill(13)
+    digits = _digit_matrix(bare, 13)
+    two = digits[:, 0:6:2] * 10 + digits[:, 1:6:2]  # YY, MM, DD
+    month, day = two[:, 1], two[:, 2]
+    plus = np.zeros(len(raw), dtype=bool)
+    year = _birth_years(
+        two[:, 0], month * 100 + day, plus, _reference(raw, reference_dates)
+    )
+    ok_date, dates = _calendar_dates(year, month, day)
+    sequence = digits[:, 6:10] @ np.array([1000, 100, 10, 1])
+    valid = (
+        shaped & ok_date & np.isin(digits[:, 10], _ZA_CITIZENSHIP) & _luhn_valid(digits)
+    )
+    kind = np.select(
+        [missing, ~shaped, ~valid], ["missing", "other", "invalid"], "za_id"
+    )
+    return _id_frame(
+        raw.index,
+        bare,
+        kind,
+        dates,
+        np.where(sequence >= _ZA_MALE_FROM, "man", "woman"),
+        year,
+        valid,
+    )
+
+
+def _id_frame(index, ids, kind, dates, sex, year, valid) -> pd.DataFrame:
+    """Return the :func:`parse_ids` frame; derived values only where ``valid``."""
+    out = pd.DataFrame(
+        {
+            "id12": np.asarray(ids, dtype=object),
+            "id_kind": kind,
+            "birth_date": dates,
+            "sex": sex,
+            "birth_year": year,
+        },
+        index=index,
+    ).astype(_OUTPUT_DTYPES)
+    derived = ["id12", "birth_date", "sex", "birth_year"]
+    out[derived] = out[derived].where(np.repeat(valid[:, None], len(derived), axis=1))
+    return out
+
+
+_NORMALISE = {
+    "strip": lambda t: t.str.replace(r"\s+", "", regex=True),
+    "upper": lambda t: t.str.upper(),
+    "no_separators": lambda t: t.str.replace(r"[\s\-/._:]+", "", regex=True),
+}
+
+
+def parse_other_ids(raw: pd.Series, normalise: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Normalise an organisation's own client numbers with its declared steps.
+
+    Leading and trailing spaces and a number's ``.0`` (Excel) always go; then
+    the steps in order: ``strip`` (every space), ``upper`` (upper case),
+    ``no_separators`` (spaces, ``-``, ``/``, ``.``, ``_``, ``:``). Any
+    non-empty result is a ``client_number``; a client number holds no birth
+    date or sex.
+
+    Example:
+        >>> out = parse_other_ids(pd.Series([" ab-12 ", "AB12", ""]), ("upper", "no_separators"))
+        >>> out["id12"].tolist(), out["id_kind"].tolist()
+        (['AB12', 'AB12', <NA>], ['client_number', 'client_number', 'missing'])
+    """
+    unknown = sorted(set(normalise) - set(_NORMALISE))
+    if unknown:
+        raise ValueError(
+            f"id normalisation {unknown[0]!r} is not one of {', '.join(_NORMALISE)}."
+        )
+    text = raw.astype("string").str.replace(
+        "[\u00a0\u2007\u202f\ufeff]", " ", regex=True
+    )
+    text = text.str.strip().str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    for step in normalise:
+        text = _NORMALISE[step](text)
+    present = _flags(text.notna() & (text != ""))
+    n = len(raw)
+    return _id_frame(
+        raw.index,
+        text.fillna("").to_numpy(dtype=object),
+        np.where(present, "client_number", "missing"),
+        np.full(n, np.datetime64("NaT", "ns")),
+        np.full(n, None, dtype=object),
+        np.full(n, None, dtype=object),
+        present,
+    )
 
 
 # RFC 2104 pads: the key XOR 0x36 (inner) and 0x5C (outer), as byte translations.

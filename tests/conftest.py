@@ -18,6 +18,15 @@ def _close_figures():
     plt.close("all")
 
 
+@pytest.fixture(autouse=True)
+def _forget_registry():
+    """Forget the organisation registry a test's load() made current (process state)."""
+    yield
+    from rehab_analytics import catalogue
+
+    catalogue.use_registry(None)
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     """A seeded random generator (same numbers on every run)."""

@@ -19,6 +19,8 @@ __all__ = [
     "notebook_parameters",
     "validate_parameters",
     "parse_value",
+    "default_period",
+    "tertial_span",
 ]
 
 
@@ -237,3 +239,53 @@ def _check_date(name: str, value: object) -> date:
         f"{name.replace('_', '-')} is {value!r}; expected a date as YYYY-MM-DD, "
         "e.g. 2016-01-01."
     )
+
+
+def tertial_span(first: date, last: date) -> tuple[str, str]:
+    """Return the whole tertials (Jan–Apr, May–Aug, Sep–Dec) from ``first`` to ``last``.
+
+    Example:
+        >>> tertial_span(date(2015, 10, 5), date(2020, 3, 1))
+        ('2015-09-01', '2020-04-30')
+    """
+    start_month = (first.month - 1) // 4 * 4 + 1
+    end_month = (last.month - 1) // 4 * 4 + 4
+    following = date(last.year + end_month // 12, end_month % 12 + 1, 1)
+    end = date.fromordinal(following.toordinal() - 1)
+    return date(first.year, start_month, 1).isoformat(), end.isoformat()
+
+
+def default_period(processed_dir: str | Path) -> tuple[str, str] | None:
+    """Return the default report period: the span of the data in whole tertials.
+
+    From the tertial of the first start date to the tertial of the last start or
+    end date of the clean participants; None when there are no episodes (or no
+    participants table: the batch reports that).
+
+    Raises:
+        InputFileError: If the participants table is missing or unreadable.
+
+    Example:
+        >>> default_period  # doctest: +ELLIPSIS
+        <function default_period at ...>
+    """
+    import pandas as pd
+
+    from rehab_analytics.errors import InputFileError
+
+    path = Path(processed_dir) / "participants.parquet"
+    if not path.is_file():
+        return None  # the batch says what is missing
+    try:
+        dates = pd.read_parquet(path, columns=["start_date", "end_date"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputFileError(
+            f"cannot read the start and end dates ({type(exc).__name__}). Run "
+            "`rehab-analytics clean` first, or give --period-start and --period-end.",
+            file=str(path),
+        ) from None
+    starts = pd.to_datetime(dates["start_date"]).dropna()
+    if starts.empty:
+        return None
+    last = pd.concat([starts, pd.to_datetime(dates["end_date"]).dropna()]).max()
+    return tertial_span(starts.min().date(), last.date())

@@ -11,14 +11,20 @@ input files is written so that spreadsheet programs never run it as a formula.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from rehab_analytics import catalogue
 from rehab_analytics.atomic import StagedFiles, remove_stale_temp
 from rehab_analytics.clean.feedback_xlsx import _label, _write_workbook
 from rehab_analytics.contract import COMPLETENESS_FIELDS
 from rehab_analytics.errors import InputFileError
+
+if TYPE_CHECKING:
+    from rehab_analytics.sources import Organisation
 
 __all__ = [
     "FEEDBACK_DIR",
@@ -32,12 +38,26 @@ FEEDBACK_DIR = "feedback"
 _NOT_DELIVERED = "no file in the raw folder"
 
 
-def feedback_rows(rejects: pd.DataFrame, lang: str = "sv") -> pd.DataFrame:
+def _reason_label(field: str, code: object, lang: str, id_scheme: str) -> str:
+    """Return a reason or action label, worded for the identity scheme if it has one."""
+    if id_scheme != "se_personnummer":
+        try:
+            return catalogue.label(f"{field}_{id_scheme}", str(code), lang)
+        except KeyError:
+            pass
+    return _label(field, code, lang)
+
+
+def feedback_rows(
+    rejects: pd.DataFrame, lang: str = "sv", id_scheme: str = "se_personnummer"
+) -> pd.DataFrame:
     """Return the problem rows as the feedback sheet shows them, in the same order.
 
     Args:
         rejects: Rows with the columns ``contract.REJECT_COLUMNS``.
         lang: ``"sv"`` or ``"en"`` for status, reason and action.
+        id_scheme: The organisation's identity scheme: reasons and actions about
+            the id name its kind of number (not a personnummer for ``za_id``).
 
     Returns:
         Columns file, sheet, row, column, value, status, reason, action, details.
@@ -52,8 +72,9 @@ def feedback_rows(rejects: pd.DataFrame, lang: str = "sv") -> pd.DataFrame:
     """
     reason = rejects["reason"].astype("string")
     status = rejects["status"].astype("string")
-    codes = {c: _label("reject_reason", c, lang) for c in reason.dropna().unique()}
-    actions = {c: _label("reject_action", c, lang) for c in reason.dropna().unique()}
+    found = reason.dropna().unique()
+    codes = {c: _reason_label("reject_reason", c, lang, id_scheme) for c in found}
+    actions = {c: _reason_label("reject_action", c, lang, id_scheme) for c in found}
     states = {s: _label("reject_status", s, lang) for s in status.dropna().unique()}
     return pd.DataFrame(
         {
@@ -179,10 +200,19 @@ def _completeness(
     return out
 
 
-def _group_name(forbund: object, source: str, lang: str) -> str:
+def _group_name(forbund: object, source: str, lang: str, org=None) -> str:
+    if org is not None:
+        return catalogue.label("forbund_name", str(forbund), lang, _Only(org))
     if isinstance(forbund, str) and forbund:
         return _label("forbund_name", forbund, lang)
     return source
+
+
+class _Only:
+    """A registry of one organisation, for :func:`catalogue.label`."""
+
+    def __init__(self, org) -> None:
+        self.organisations = (org,)
 
 
 # Below this many problem rows in all, worker processes cost more than they save.
@@ -219,7 +249,7 @@ def _write_all(jobs: list[tuple], parallel: bool = True) -> list[Path]:
         return [futures[i].result() for i in range(len(jobs))]
 
 
-def write_feedback(processed_dir: str | Path, lang: str = "sv") -> list[Path]:
+def write_feedback(processed_dir: str | Path, lang: str | None = None) -> list[Path]:
     """Write ``feedback/<forbund>.xlsx`` for every source of the last clean.
 
     Each workbook has a summary sheet (rows received, accepted, rejected and
@@ -231,7 +261,8 @@ def write_feedback(processed_dir: str | Path, lang: str = "sv") -> list[Path]:
 
     Args:
         processed_dir: The folder ``clean`` wrote into.
-        lang: ``"sv"`` (default) or ``"en"``.
+        lang: ``"sv"`` or ``"en"`` for every workbook (default: each
+            organisation's own ``language``, Swedish for project-level sources).
 
     Returns:
         The workbooks written, sorted.
@@ -244,9 +275,19 @@ def write_feedback(processed_dir: str | Path, lang: str = "sv") -> list[Path]:
         Traceback (most recent call last):
         rehab_analytics.errors.InputFileError: ...rejects.parquet: not found...
     """
+    from rehab_analytics.processed import read_registry
+
     processed_dir = Path(processed_dir)
     rejects, report, participants = _read_outputs(processed_dir)
-    return write_feedback_tables(processed_dir, rejects, report, participants, lang)
+    registry = read_registry(processed_dir)
+    return write_feedback_tables(
+        processed_dir,
+        rejects,
+        report,
+        participants,
+        lang,
+        organisations=registry.organisations if registry is not None else (),
+    )
 
 
 def write_feedback_tables(
@@ -254,9 +295,10 @@ def write_feedback_tables(
     rejects: pd.DataFrame,
     report: dict,
     participants: pd.DataFrame | None,
-    lang: str = "sv",
+    lang: str | None = None,
     *,
     parallel: bool = True,
+    organisations: Sequence[Organisation] = (),
 ) -> list[Path]:
     """Write the feedback workbooks from tables in memory (what :func:`write_feedback`
     reads from the clean's outputs), all renamed into place together at the end.
@@ -267,7 +309,13 @@ def write_feedback_tables(
         The workbooks written, sorted.
     """
     with stage_feedback(
-        processed_dir, rejects, report, participants, lang, parallel=parallel
+        processed_dir,
+        rejects,
+        report,
+        participants,
+        lang,
+        parallel=parallel,
+        organisations=organisations,
     ) as staged:
         return sorted(staged.commit())
 
@@ -277,10 +325,11 @@ def stage_feedback(
     rejects: pd.DataFrame,
     report: dict,
     participants: pd.DataFrame | None,
-    lang: str = "sv",
+    lang: str | None = None,
     *,
     parallel: bool = True,
     pid: int | None = None,
+    organisations: Sequence[Organisation] = (),
 ) -> StagedFiles:
     """Write the feedback workbooks to temporary names; the caller commits them.
 
@@ -295,7 +344,8 @@ def stage_feedback(
         rejects: The rejects table, in the order of ``rejects.parquet``.
         report: The cleaning report (``sources`` and ``organisations`` are used).
         participants: The clean participants (for completeness), or None.
-        lang: ``"sv"`` (default) or ``"en"``.
+        lang: ``"sv"`` or ``"en"`` for every workbook (default: each
+            organisation's own ``language``; Swedish without one).
         parallel: Let big workbooks be written by forked workers.
         pid: The process that will commit the files (default: this one), named
             in the temporary files so they are not taken for a killed run's.
@@ -332,6 +382,9 @@ def stage_feedback(
             warned = mine[mine["status"] == "warning"]
             warnings = warned.groupby(["source_file", "source_sheet"]).size()
             forbund = owners[members[0]]
+            org = next((o for o in organisations if o.forbund == forbund), None)
+            own = lang or (org.language if org is not None else "sv")
+            scheme = org.id_scheme if org is not None else "se_personnummer"
             errors = [
                 str(sources[m]["error"])
                 for m in members
@@ -340,13 +393,13 @@ def stage_feedback(
             jobs.append(
                 (
                     staged.reserve(out_dir / f"{key}.xlsx"),
-                    _group_name(forbund, key, lang),
+                    _group_name(forbund, key, own, org),
                     counts[counts["source"].isin(members)],
-                    feedback_rows(mine, lang),
+                    feedback_rows(mine, own, scheme),
                     warnings,
                     completeness.get(forbund, no_rows) if forbund else no_rows,
                     errors,
-                    lang,
+                    own,
                 )
             )
         _write_all(jobs, parallel)

@@ -42,6 +42,25 @@ _VOCAB_FIELDS = {
     "exit_reason": "exit_reason",
 }
 _SCALE_FIELDS = ("step_start", "step_end", "health_start", "health_end")
+_MISSING_ID = ("missing_id", "no id; the row is kept without a pseudonym.")
+# id_kind -> (reason, message) of the warning on a kept row, per identity scheme.
+_ID_WARNINGS = {
+    "se_personnummer": {
+        "invalid": ("invalid_id", "the id looks like a personnummer but fails the date "
+                    "or check-digit test; kept without a pseudonym."),
+        "other": ("unrecognised_id", "the id is not a personnummer or "
+                  "samordningsnummer; kept without a pseudonym."),
+        "missing": _MISSING_ID,
+    },
+    "za_id": {
+        "invalid": ("invalid_id", "the id has 13 digits but fails the date, "
+                    "citizenship-digit or check-digit test; kept without a pseudonym."),
+        "other": ("unrecognised_id", "the id is not a South African 13-digit ID "
+                  "number; kept without a pseudonym."),
+        "missing": _MISSING_ID,
+    },
+    "other": {"missing": _MISSING_ID},
+}  # fmt: skip
 
 
 def _ages(birth: pd.Series, start: pd.Series) -> pd.Series:
@@ -170,7 +189,13 @@ def clean_participants(
             dtype=object,
         ),
         start,
+        scheme=org.id_scheme,
+        normalise=org.id_normalise,
     )
+    if org.id_scheme == "other":
+        # A client number means something only inside its organisation: the same
+        # number at another förbund is another person.
+        ids["id12"] = f"other:{org.forbund}:" + ids["id12"]
     kind = ids["id_kind"].to_numpy(dtype=object)
     birth_year_sheet, by_invalid = _numbers(
         cols.get("birth_year", empty_col), spec.decimal, spec.thousands
@@ -197,14 +222,23 @@ def clean_participants(
     )
     lo, hi = AGE_RANGE
     age_bad = ((age < lo) | (age > hi)).fillna(False).to_numpy(dtype=bool)
-    d.drop(
-        age_bad,
-        _Column(age.astype("Int64").astype(object).to_numpy()),
-        column=h("personnummer") if "personnummer" in spec.columns else h("age"),
-        reason="age_out_of_range",
-        message=f"the age at start is {{value}}, outside {lo}–{hi}. Check the id and "
-        "the start date.",
-    )
+    age_values = _Column(age.astype("Int64").astype(object).to_numpy())
+    from_id = ids["birth_date"].notna().to_numpy()
+    from_birth_year = ~from_id & ~np.isnan(birth_year_sheet)
+    # The problem is filed under the column the age came from.
+    for came_from, fld, check in (
+        (from_id, "personnummer", "the id"),
+        (from_birth_year, "birth_year", "the birth year"),
+        (~from_id & ~from_birth_year, "age", "the age"),
+    ):
+        d.drop(
+            age_bad & came_from,
+            age_values,
+            column=h(fld),
+            reason="age_out_of_range",
+            message=f"the age at start is {{value}}, outside {lo}–{hi}. Check {check} "
+            "and the start date.",
+        )
 
     participant_key = pseudonymise(ids["id12"], key)
     keyed = participant_key.notna().to_numpy() & d.live
@@ -222,13 +256,7 @@ def clean_participants(
         )
 
     id_col = cols.get("personnummer", empty_col)
-    id_warnings = {
-        "invalid": ("invalid_id", "the id looks like a personnummer but fails the date "
-                    "or check-digit test; kept without a pseudonym."),
-        "other": ("unrecognised_id", "the id is not a personnummer or "
-                  "samordningsnummer; kept without a pseudonym."),
-        "missing": ("missing_id", "no id; the row is kept without a pseudonym."),
-    }  # fmt: skip
+    id_warnings = _ID_WARNINGS[org.id_scheme]
     for id_kind, (reason, message) in id_warnings.items():
         if id_kind == "missing" and "personnummer" not in spec.columns:
             continue

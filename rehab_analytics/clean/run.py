@@ -28,6 +28,7 @@ from rehab_analytics.clean.write import write_outputs
 from rehab_analytics.config import settings, worker_count
 from rehab_analytics.errors import InputFileError, RehabAnalyticsError, UnsafePathError
 from rehab_analytics.keys import resolve_key
+from rehab_analytics.processed import registry_records
 from rehab_analytics.sources import (
     Registry,
     SourceDescription,
@@ -371,7 +372,12 @@ def _clean(
     fork_feedback = fork and len(frames["rejects"]) >= _FEEDBACK_FORK_MIN_ROWS
     feedback = in_background(
         # One process: more workbook writers than cores only add fork overhead.
-        functools.partial(stage_feedback, parallel=False, pid=os.getpid()),
+        functools.partial(
+            stage_feedback,
+            parallel=False,
+            pid=os.getpid(),
+            organisations=registry.organisations,
+        ),
         (out, frames["rejects"], report, frames["participants"]),
         fork=fork_feedback,
     )
@@ -388,7 +394,13 @@ def _clean(
         return report
 
     try:
-        paths = write_outputs(out, frames, final_report, also=feedback)
+        paths = write_outputs(
+            out,
+            frames,
+            final_report,
+            also=feedback,
+            organisations=registry_records(registry),
+        )
     except BaseException:
         if fork_feedback:  # wait for it, drop its files; its error is secondary
             with contextlib.suppress(BaseException):

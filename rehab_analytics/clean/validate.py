@@ -151,7 +151,7 @@ class ParticipantsModel(pa.DataFrameModel):
     @pa.dataframe_check(name="key_only_for_valid_ids")
     @classmethod
     def _key_only_for_valid_ids(cls, df: pd.DataFrame) -> pd.Series:
-        valid = df["id_kind"].isin(["personnummer", "samordningsnummer"])
+        valid = df["id_kind"].isin(contract.KEYED_ID_KINDS)
         return (valid == df["participant_key"].notna()).astype(bool)
 
 

@@ -38,6 +38,7 @@ def write_outputs(
     frames: dict[str, pd.DataFrame],
     report: Callable[[], dict],
     also: Callable[[], StagedFiles] | None = None,
+    organisations: list[dict] | None = None,
 ) -> dict[str, Path]:
     """Write the tables, the rejects as CSV, the report (and ``also``'s files) as one set.
 
@@ -54,6 +55,9 @@ def write_outputs(
         also: Returns more staged files to rename with these (the feedback
             workbooks, written meanwhile by a forked process); called after the
             report is written.
+        organisations: The registry the data was cleaned with, as
+            :func:`~rehab_analytics.processed.registry_records` gives it
+            (``organisations.json``; the reports name organisations from it).
 
     Returns:
         Output name (as in ``processed.OUTPUT_FILES``, plus ``previous_report``
@@ -67,6 +71,9 @@ def write_outputs(
     writers["rejects_csv"] = lambda t: rejects.to_csv(
         t, sep=";", index=False, encoding="utf-8-sig", lineterminator="\n"
     )
+    if organisations is not None:
+        text = json.dumps(organisations, ensure_ascii=False, indent=2) + "\n"
+        writers["organisations"] = lambda t: t.write_text(text, encoding="utf-8")
     current = out / OUTPUT_FILES["report"]
     if current.is_file():
         old = current.read_bytes()

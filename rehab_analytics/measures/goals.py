@@ -21,7 +21,7 @@ from rehab_analytics.measures.core import (
     _valid,
 )
 
-__all__ = ["volume", "goal_attainment", "misregistrations"]
+__all__ = ["volume", "goal_attainment", "year_weights", "misregistrations"]
 
 
 def volume(
@@ -106,10 +106,47 @@ def volume(
     return out
 
 
+def year_weights(start, end) -> dict[int, float]:
+    """Return the share of each calendar year that the period ``start``–``end`` covers.
+
+    Whole years weigh 1; a part year weighs its days in the period over its
+    days (the plan of a part year counts pro rata).
+
+    Example:
+        >>> year_weights("2015-10-01", "2016-12-31")
+        {2015: 0.25205479452054796, 2016: 1.0}
+    """
+    low, high = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    out = {}
+    for year in range(low.year, high.year + 1):
+        first, last = pd.Timestamp(year, 1, 1), pd.Timestamp(year, 12, 31)
+        days = (min(high, last) - max(low, first)).days + 1
+        out[year] = days / ((last - first).days + 1)
+    return out
+
+
+def _weighted(
+    table: pd.DataFrame, column: str, weights: dict[int, float]
+) -> pd.DataFrame:
+    """Return ``table`` with ``column`` times its year's weight (other years dropped)."""
+    years = table["year"].astype("Int64")
+    weight = years.map(weights).astype("Float64")
+    kept = table.loc[weight.notna().to_numpy(dtype=bool)].copy()
+    kept[column] = kept[column].astype("Float64") * weight[weight.notna()]
+    return kept
+
+
+def _half_up(values: pd.Series) -> pd.Series:
+    return np.floor(values.astype("Float64") + 0.5).astype("Int64")
+
+
 def goal_attainment(
     participants: pd.DataFrame,
     subprojects: pd.DataFrame,
     anonymous: pd.DataFrame | None = None,
+    *,
+    start=None,
+    end=None,
 ) -> pd.DataFrame:
     """Enrolled participants against the plan, per förbund and subproject.
 
@@ -122,26 +159,47 @@ def goal_attainment(
     then meaningless and ``ci_low``/``ci_high`` are NaN, as they are when no plan
     exists. Units come from both tables.
 
+    With a period (``start`` and ``end``), ``identified`` counts the episodes
+    started in it, and the plan and the anonymous counts are those of the years
+    it covers, a part year pro rata (:func:`year_weights`), rounded half up to
+    whole participants.
+
     Example:
         >>> people = pd.DataFrame({
         ...     "forbund": ["nordost"] * 3, "subproject": ["dino"] * 3,
-        ...     "exit_reason": [None, "completed", "misregistration"]})
+        ...     "exit_reason": [None, "completed", "misregistration"],
+        ...     "start_date": pd.to_datetime(["2016-02-01", "2017-03-01", "2016-05-01"])})
         >>> plan = pd.DataFrame({"forbund": ["nordost"] * 2, "subproject": ["dino"] * 2,
-        ...     "planned_participants": [2, 2]})
+        ...     "year": [2016, 2017], "planned_participants": [2, 2]})
         >>> out = goal_attainment(people, plan)
         >>> out[["subproject", "planned", "enrolled", "share"]]
           subproject  planned  enrolled  share
         0       dino        4         2    0.5
+        >>> goal_attainment(people, plan, start="2016-01-01", end="2016-06-30")[
+        ...     ["planned", "enrolled"]].iloc[0].tolist()
+        [1, 1]
     """
     func = "goal_attainment"
     units = ["forbund", "subproject"]
     _require(participants, [*units, "exit_reason"], func, "participants")
     _require(subprojects, [*units, "planned_participants"], func, "subprojects")
+    counted = participants.loc[_valid(participants)]
+    period = start is not None and end is not None
+    if period:
+        _require(participants, ["start_date"], func, "participants")
+        _require(subprojects, ["year"], func, "subprojects")
+        starts = pd.to_datetime(counted["start_date"])
+        counted = counted.loc[
+            (starts >= pd.Timestamp(start)) & (starts <= pd.Timestamp(end))
+        ]
+        weights = year_weights(start, end)
+        subprojects = _weighted(subprojects, "planned_participants", weights)
+        if anonymous is not None:
+            _require(anonymous, ["year", "count"], func, "anonymous_counts")
+            anonymous = _weighted(anonymous, "count", weights)
     tables = {
         "planned": _sum_by_units(subprojects, units, "planned_participants"),
-        "identified": _sum_by_units(
-            participants.loc[_valid(participants)], units, None
-        ),
+        "identified": _sum_by_units(counted, units, None),
     }
     if anonymous is not None:
         _require(anonymous, [*units, "count"], func, "anonymous_counts")
@@ -149,9 +207,12 @@ def goal_attainment(
     out = _by_units(tables, units)
     if "anonymous" not in out:
         out["anonymous"] = 0
-    out["planned"] = out["planned"].astype("Int64")
+    out["planned"] = (
+        _half_up(out["planned"]) if period else out["planned"].astype("Int64")
+    )
     for column in ("identified", "anonymous"):
-        out[column] = out[column].fillna(0).astype("int64")
+        values = out[column].fillna(0)
+        out[column] = (_half_up(values) if period else values).astype("int64")
     out["enrolled"] = out["identified"] + out["anonymous"]
     out["n"] = out["planned"]
     out["events"] = out["enrolled"]

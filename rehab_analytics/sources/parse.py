@@ -41,7 +41,16 @@ _ORG_KEYS = {
     "subproject_aliases",
     "target_group",
     "colour",
+    "forbund_name_en",
+    "subproject_name_en",
+    "language",
+    "id_scheme",
+    "id_normalise",
+    "currency",
+    "sek_rate",
+    "region",
 }
+_LANGUAGES = ("sv", "en")
 _TABLE_KEYS = {
     "kind",
     "files",
@@ -159,6 +168,9 @@ def _parse_organisation(path: Path, raw: object) -> Organisation:
         )
     forbund = _code(path, "organisation.forbund", raw["forbund"])
     subproject = _code(path, "organisation.subproject", raw["subproject"])
+    for key in ("forbund_name_en", "subproject_name_en", "region"):
+        if not isinstance(raw.get(key, ""), str):
+            raise _fail(path, f"organisation.{key}", "expected a text.")
     return Organisation(
         forbund=forbund,
         forbund_name=str(raw.get("forbund_name", forbund)),
@@ -173,7 +185,69 @@ def _parse_organisation(path: Path, raw: object) -> Organisation:
         target_group=str(raw.get("target_group", "")),
         colour=colour,
         source=path.name,
+        forbund_name_en=raw.get("forbund_name_en", ""),
+        subproject_name_en=raw.get("subproject_name_en", ""),
+        region=raw.get("region", ""),
+        **_organisation_options(path, raw),
     )
+
+
+def _organisation_options(path: Path, raw: Mapping) -> dict[str, object]:
+    """Check the organisation's language, identity scheme and currency keys."""
+    language = raw.get("language", "sv")
+    if language not in _LANGUAGES:
+        raise _fail(
+            path,
+            "organisation.language",
+            f"found {quote(language, 20)}; expected 'sv' or 'en'.",
+        )
+    scheme = raw.get("id_scheme", contract.ID_SCHEMES[0])
+    if scheme not in contract.ID_SCHEMES:
+        raise _fail(
+            path,
+            "organisation.id_scheme",
+            f"found {quote(scheme, 40)}; expected one of {', '.join(contract.ID_SCHEMES)}.",
+        )
+    steps = _str_list(path, "organisation.id_normalise", raw.get("id_normalise", []))
+    bad = [s for s in steps if s not in contract.ID_NORMALISATIONS]
+    if bad:
+        raise _fail(
+            path,
+            "organisation.id_normalise",
+            f"found {quote(bad[0], 40)}; expected steps from "
+            f"{', '.join(contract.ID_NORMALISATIONS)}.",
+        )
+    if steps and scheme != "other":
+        raise _fail(
+            path,
+            "organisation.id_normalise",
+            'is only for id_scheme = "other" (the built-in schemes normalise '
+            "their numbers themselves).",
+        )
+    currency = raw.get("currency", "SEK")
+    if not (isinstance(currency, str) and re.fullmatch(r"[A-Z]{3}", currency)):
+        raise _fail(
+            path,
+            "organisation.currency",
+            f"found {quote(currency, 20)}; expected an ISO 4217 code such as 'SEK' "
+            "or 'ZAR'.",
+        )
+    rate = raw.get("sek_rate")
+    if rate is not None and (
+        isinstance(rate, bool) or not isinstance(rate, int | float) or rate <= 0
+    ):
+        raise _fail(
+            path,
+            "organisation.sek_rate",
+            f"found {rate!r}; expected a positive number (SEK per unit of {currency}).",
+        )
+    return {
+        "language": language,
+        "id_scheme": scheme,
+        "id_normalise": steps,
+        "currency": currency,
+        "sek_rate": None if rate is None else float(rate),
+    }
 
 
 def _parse_columns(path: Path, where: str, kind: str, raw: object) -> dict[str, object]:

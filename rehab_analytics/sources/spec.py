@@ -110,7 +110,15 @@ def normalise_labels(values: pd.Series) -> pd.Series:
 
 @dataclass(frozen=True)
 class Organisation:
-    """One förbund's subproject as registered by a source description."""
+    """One förbund's subproject as registered by a source description.
+
+    ``language`` is the organisation's own (its feedback and template),
+    ``id_scheme`` how its participants are identified (``contract.ID_SCHEMES``;
+    ``id_normalise`` the declared steps of ``"other"``), ``currency`` the ISO
+    code of its money columns and ``sek_rate`` a declared rate (SEK per unit)
+    that lets its costs be compared with others'. ``region`` says where an
+    organisation outside Sweden works (free text).
+    """
 
     forbund: str
     forbund_name: str
@@ -121,6 +129,27 @@ class Organisation:
     target_group: str = ""
     colour: str | None = None
     source: str = ""
+    forbund_name_en: str = ""
+    subproject_name_en: str = ""
+    language: str = "sv"
+    id_scheme: str = "se_personnummer"
+    id_normalise: tuple[str, ...] = ()
+    currency: str = "SEK"
+    sek_rate: float | None = None
+    region: str = ""
+
+    def name(self, which: str, lang: str = "sv") -> str:
+        """Return the förbund or subproject name in ``lang`` (English if given).
+
+        Example:
+            >>> org = Organisation("a", "Förbundet A", "b", "B", forbund_name_en="A CA")
+            >>> org.name("forbund", "en"), org.name("forbund"), org.name("subproject", "en")
+            ('A CA', 'Förbundet A', 'B')
+        """
+        swedish = getattr(self, f"{which}_name") or getattr(self, which)
+        return (
+            (getattr(self, f"{which}_name_en") or swedish) if lang == "en" else swedish
+        )
 
 
 @dataclass(frozen=True)

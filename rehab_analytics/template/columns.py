@@ -62,11 +62,12 @@ TEXT = {
     "col_meaning": ("Vad den betyder", "What it means"),
     "forbund_fixed": (
         "Mallen är förifylld för förbundet {name} ({code}).",
-        "The template is pre-filled for the förbund {name} ({code}).",
+        "The template is pre-filled for the coordination association {name} ({code}).",
     ),
     "forbund_column": (
         "Välj förbund i kolumnen Förbund på varje rad; en fil per förbund.",
-        "Choose the förbund in the column Förbund on every row; one file per förbund.",
+        "Choose the coordination association in the column Förbund on every row; "
+        "one file per association.",
     ),
     "date_error": (
         "Skriv ett datum mellan {low} och {high}, t.ex. 2016-03-01.",
@@ -142,11 +143,11 @@ class _Column:
 
 _FORBUND_COL = _Column(
     "forbund", "Förbund", "Förbund", "list",
-    "Samordningsförbundet som rapporterar.", "The reporting samordningsförbund.", 34,
+    "Samordningsförbundet som rapporterar.", "The reporting coordination association (samordningsförbund).", 34,
 )  # fmt: skip
 _SUBPROJECT_COL = _Column(
     "subproject", "Delprojekt", "Subproject", "list",
-    "Förbundets delprojekt.", "The förbund's subproject.", 34,
+    "Förbundets delprojekt.", "The coordination association's subproject.", 34,
 )  # fmt: skip
 _YEAR_COL = _Column(
     "year", "År", "Year", "whole", "Kalenderår.", "Calendar year.", 8, _FIRST_YEAR, 2030

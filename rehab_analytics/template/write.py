@@ -273,7 +273,7 @@ def _sheet_layout(lang: str, forbund: str | None):
 
 
 def write_template(
-    path: str | Path, lang: str = "sv", forbund: str | None = None
+    path: str | Path, lang: str | None = None, forbund: str | None = None
 ) -> Path:
     """Write the Excel reporting template and return its path.
 
@@ -284,7 +284,8 @@ def write_template(
 
     Args:
         path: Target ``.xlsx`` file (written atomically).
-        lang: ``"sv"`` (default) or ``"en"`` for sheet names, headers and labels.
+        lang: ``"sv"`` or ``"en"`` for sheet names, headers and labels (default:
+            the ``language`` of ``forbund``'s description, else Swedish).
         forbund: A registered förbund code to pre-fill; without it the data
             sheets get a Förbund column.
 
@@ -302,16 +303,19 @@ def write_template(
     """
     from openpyxl import Workbook
 
-    if lang not in _LANGS:
-        raise SourceDescriptionError(
-            f"The template language is '{lang}', expected 'sv' or 'en'."
-        )
     registry = _registry()
     if forbund is not None and forbund not in registry.forbund_codes:
         raise SourceDescriptionError(
             f"The förbund code '{forbund}' is not registered; expected one of "
             f"{', '.join(registry.forbund_codes) or '(none)'}. Add a source description "
             "for a new organisation first, or leave --forbund out."
+        )
+    if lang is None:
+        own = [o.language for o in registry.organisations if o.forbund == forbund]
+        lang = own[0] if own else "sv"
+    if lang not in _LANGS:
+        raise SourceDescriptionError(
+            f"The template language is '{lang}', expected 'sv' or 'en'."
         )
     names = {o.forbund: o.forbund_name for o in registry.organisations}
     path = Path(path)
