@@ -5,6 +5,12 @@ writers call :func:`require_publishable` and show values with
 :func:`display_values`.
 """
 
+from rehab_analytics.disclosure.pvalues import (
+    COARSE_SUFFIX,
+    coarse_p_text,
+    coarse_p_value,
+    coarsen_p,
+)
 from rehab_analytics.disclosure.table import (
     FLAG_SUFFIX,
     SECONDARY_SUFFIX,
@@ -15,6 +21,10 @@ from rehab_analytics.disclosure.table import (
 )
 
 __all__ = [
+    "COARSE_SUFFIX",
+    "coarse_p_text",
+    "coarse_p_value",
+    "coarsen_p",
     "FLAG_SUFFIX",
     "SECONDARY_SUFFIX",
     "suppress",

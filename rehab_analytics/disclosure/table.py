@@ -7,11 +7,19 @@ writers call :func:`require_publishable` and show values with
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from rehab_analytics.disclosure.cells import (
+    FLAG_SUFFIX,
+    SECONDARY_SUFFIX,
+    Rule,
+    active_recording,
+    row_keys,
+)
+from rehab_analytics.disclosure.pvalues import COARSE_SUFFIX, coarse_p_text
 from rehab_analytics.errors import DisclosureError
 
 __all__ = [
@@ -23,13 +31,6 @@ __all__ = [
     "display_values",
 ]
 
-# Flag columns travel with the table to every writer: ``<col>__suppressed`` is True
-# where ``col`` is hidden.
-FLAG_SUFFIX = "__suppressed"
-# ``<col>__secondary__suppressed`` marks cells hidden only to protect another cell:
-# they may be large, so they are shown as ".." rather than "<5". It ends with
-# FLAG_SUFFIX, so every writer that drops flag columns drops it too.
-SECONDARY_SUFFIX = "__secondary" + FLAG_SUFFIX
 # Safety net for pathological margin layouts; real tables settle in a few rounds.
 _MAX_ROUNDS = 10_000
 
@@ -204,12 +205,17 @@ def suppress(
     margins: Iterable[Sequence[str] | str] = (),
     sex_col: str | None = None,
     keys: Sequence[str] | None = None,
+    cells: Mapping[str, str] | None = None,
+    dims: Mapping[str, str] | None = None,
+    fixed: Mapping[str, object] | None = None,
 ) -> pd.DataFrame:
     """Hide small counts and every cell that could reveal them; mark as publishable.
 
     Rules, applied per count column until nothing changes:
 
-    * **Primary**: a count in 1..threshold−1 is hidden (0 is not sensitive).
+    * **Primary**: a count in 1..threshold−1 is hidden (0 is not sensitive),
+      and so is a count whose complement (``denominator_col`` − count) is
+      1..threshold−1: "48 of 50 in work" says that 2 are not.
     * **Sex split** (``sex_col``): within each group of the ``keys`` columns
       other than ``sex_col``, if any sex is hidden, every sex is hidden.
     * **Secondary** (``margins``): each entry is a list of columns whose groups
@@ -235,6 +241,16 @@ def suppress(
         sex_col: Column holding sex, for the sex-split rule.
         keys: Columns identifying a cell (default: every column that is not a
             count, share, flag or float column); used by the sex rule.
+        cells: Count column → cell family (``{"n": "outcome.n"}``): names
+            every count as a cell of the run's protection model
+            (:mod:`rehab_analytics.disclosure.cells`), so the same number in
+            another table is the same cell. With a
+            :class:`~rehab_analytics.disclosure.cells.Rule` as ``threshold``,
+            cells the run hides are hidden here too.
+        dims: Key column → dimension name of the cell keys (default: the
+            ``keys`` columns under their own names).
+        fixed: Dimensions with one value for the whole table
+            (``{"outcome": "employed_after"}``).
 
     Returns:
         A new DataFrame: hidden counts are ``<NA>`` in nullable ``Int64`` (or
@@ -242,12 +258,18 @@ def suppress(
         added per count and share column, and a boolean
         ``<col>__secondary__suppressed`` column per count column where some
         cells were hidden only to protect others (secondary or sex-split
-        suppression: they may be large, so they are shown as ".." rather than
-        "<5"); ``attrs["disclosure"]`` holds
+        suppression; internal only, every hidden cell is shown alike as
+        ".."); ``attrs["disclosure"]`` holds
         ``threshold``, ``suppressed_cells`` (hidden cells over all columns),
         ``count_cols``, ``denominator_col``, ``share_cols`` and
         ``unprotected_cells`` (hidden cells still derivable: 0 unless a layout
-        left nothing to hide).
+        left nothing to hide), and the cell declaration (``cells``, ``dims``,
+        ``fixed``, ``scope``).
+
+    Raises:
+        ValueError: If none of ``count_cols`` is in a non-empty table (fail
+            closed: a table whose counts have other names would otherwise be
+            returned unprotected), or a margin or ``cells`` column is missing.
 
     Example:
         >>> t = pd.DataFrame({"unit": ["a", "b", "c"], "n": [3, 40, 12],
@@ -267,6 +289,7 @@ def suppress(
         raise ValueError(f"threshold is {threshold!r}; expected a whole number >= 1.")
     if threshold < 1:
         raise ValueError(f"threshold is {threshold}; expected a whole number >= 1.")
+    rule = threshold if isinstance(threshold, Rule) else None
     threshold = int(threshold)
     margin_cols = _margin_lists(margins)
     for cols in margin_cols:
@@ -283,9 +306,30 @@ def suppress(
         )
     counts = [c for c in dict.fromkeys(count_cols) if c in table.columns]
     shares = [c for c in dict.fromkeys(share_cols) if c in table.columns]
+    if not counts and len(table):
+        raise ValueError(
+            f"none of the count columns {list(count_cols)} is in the table "
+            f"(it has {list(table.columns)[:8]}); pass count_cols= naming the "
+            "columns that hold counts of people, so they can be protected."
+        )
+    cells = dict(cells or {})
+    absent = [c for c in cells if c not in counts]
+    if absent:
+        raise ValueError(
+            f"cells names {absent}, which are not count columns of the table "
+            f"({counts}); declare cells only for protected counts."
+        )
     if keys is None:
         keys = _default_keys(table, set(counts) | set(shares))
     sex_keys = [c for c in keys if c != sex_col]
+    dims = dict(dims) if dims is not None else {k: k for k in keys}
+    mark_cells = {
+        "cells": cells,
+        "dims": dims,
+        "fixed": dict(fixed or {}),
+        "scope": rule.scope if rule is not None else "",
+    }
+    key_of = {c: row_keys(table, c, mark_cells) for c in cells}
 
     out = table.copy()
     margin_ids = [_group_ids(out, cols) for cols in margin_cols]
@@ -293,17 +337,31 @@ def suppress(
 
     hidden: dict[str, np.ndarray] = {}
     secondary: dict[str, np.ndarray] = {}
+    true: dict[str, np.ndarray] = {}
+    primaries: dict[str, np.ndarray] = {}
     unprotected = 0
+    base = (
+        _numeric(out[denominator_col], denominator_col)
+        if denominator_col in counts
+        else None
+    )
     for col in counts:
         values = _numeric(out[col], col)
         prior = _flags(out, f"{col}{FLAG_SUFFIX}")
         present = ~np.isnan(values) | prior
         small = present & (values > 0) & (values < threshold)
+        if base is not None and col != denominator_col:
+            # the complement is a count too: 48 of 50 says 2 are not
+            rest = base - values
+            small |= present & ~np.isnan(values) & (rest > 0) & (rest < threshold)
         primary = (prior & ~_flags(out, f"{col}{SECONDARY_SUFFIX}")) | small
         mask = prior | small
+        if rule is not None and col in key_of:
+            mask |= present & np.array([rule.hides(k) for k in key_of[col]], bool)
         unprotected += _secondary(values, mask, present, margin_ids, sex_ids)
         hidden[col] = mask
         secondary[col] = mask & ~primary
+        true[col], primaries[col] = values, primary
         finite = values[~np.isnan(values)]
         integral = bool(np.all(finite == np.round(finite)))
         out[col] = _as_nullable(values, mask, integral, out.index)
@@ -329,7 +387,18 @@ def suppress(
     for col, mask in secondary.items():
         if mask.any():
             out[f"{col}{SECONDARY_SUFFIX}"] = mask
+    recorder = active_recording()
+    if recorder is not None and key_of:
+        recorder.add(
+            key_of,
+            {c: true[c] for c in key_of},
+            {c: hidden[c] for c in key_of},
+            {c: primaries[c] for c in key_of},
+            margin_ids,
+            denominator_col if denominator_col in key_of else None,
+        )
     out.attrs["disclosure"] = {
+        **mark_cells,
         "threshold": threshold,
         "suppressed_cells": int(sum(int(m.sum()) for m in hidden.values())),
         "count_cols": counts,
@@ -426,28 +495,28 @@ def display_values(
     df: pd.DataFrame,
     *,
     lang: str = "sv",
-    share_mark: str = "..",
+    mark: str = "..",
     percent: bool = True,
     decimals: int = 1,
 ) -> pd.DataFrame:
     """Turn a suppressed table into display strings for tables, HTML and xlsx.
 
-    Suppressed counts show as ``<t`` (``<5`` at the default threshold) so a
-    reader sees the cell is small but not zero; counts hidden only to protect
-    another cell (secondary or sex-split suppression) show as ``share_mark``
-    (``..``), since they may be large. Suppressed shares show as
-    ``share_mark``, default ``..``: the Swedish official-statistics symbol for
-    "not available or too uncertain to show" (a dash would mean "nothing/zero"
-    there, and ``<5`` would misread as a percentage). Counts get thousands
-    grouping (sv: no-break space, en: comma); shares are shown in percent with
-    ``decimals`` decimals (sv ``65,3 %`` with a no-break space, en ``65.3%``);
-    other floats get 2 decimals. Missing values that were not suppressed are
-    empty strings; ``__suppressed`` columns are dropped.
+    Every hidden cell, count or share, shows the same ``mark`` (default ``..``,
+    the Swedish official-statistics symbol for "not available or too uncertain
+    to show"; a dash would mean "nothing/zero" there). Cells hidden because
+    they are small and cells hidden to protect them look alike: a ``<5`` for
+    the one and ``..`` for the other would tell the reader which cell is
+    small, and a published total would then often give it away. The
+    ``__secondary__suppressed`` flags stay internal and change nothing here.
+    Counts get thousands grouping (sv: no-break space, en: comma); shares are
+    shown in percent with ``decimals`` decimals (sv ``65,3 %`` with a no-break
+    space, en ``65.3%``); other floats get 2 decimals. Missing values that were
+    not suppressed are empty strings; ``__suppressed`` columns are dropped.
 
     Args:
         df: A table returned by :func:`suppress`.
         lang: "sv" or "en".
-        share_mark: Text for a suppressed share.
+        mark: Text for every hidden cell.
         percent: Show shares as percent (else as proportions).
         decimals: Decimals for shares.
 
@@ -459,25 +528,21 @@ def display_values(
         ValueError: If ``lang`` is not "sv" or "en".
 
     Example:
-        >>> t = suppress(pd.DataFrame({"unit": ["a", "b"], "n": [3, 1200],
-        ...                            "share": [0.5, 0.255]}))
+        >>> t = suppress(pd.DataFrame({"unit": ["a", "b", "c"], "n": [3, 1200, 40],
+        ...                            "share": [0.5, 0.255, 0.1]}), margins=[[]])
         >>> display_values(t, lang="en").to_dict("list")
-        {'unit': ['a', 'b'], 'n': ['<5', '1,200'], 'share': ['..', '25.5%']}
+        {'unit': ['a', 'b', 'c'], 'n': ['..', '1,200', '..'], 'share': ['..', '25.5%', '..']}
     """
     if lang not in ("sv", "en"):
         raise ValueError(f"lang is {lang!r}; expected 'sv' or 'en'.")
     require_publishable(df, "the table passed to display_values()")
-    mark = df.attrs["disclosure"]
-    counts = set(mark.get("count_cols", ()))
-    shares = set(mark.get("share_cols", ()))
-    less_than = f"<{mark['threshold']}"
+    shares = set(df.attrs["disclosure"].get("share_cols", ()))
     pct_suffix = "\u00a0%" if lang == "sv" else "%"
     columns = [c for c in df.columns if not str(c).endswith(FLAG_SUFFIX)]
     out = pd.DataFrame(index=df.index)
     for col in columns:
         series = df[col]
-        flag = f"{col}{FLAG_SUFFIX}"
-        suppressed = _flags(df, flag)
+        suppressed = _flags(df, f"{col}{FLAG_SUFFIX}")
         is_number = pd.api.types.is_numeric_dtype(series) and not (
             pd.api.types.is_bool_dtype(series)
         )
@@ -492,17 +557,19 @@ def display_values(
                 (100.0, decimals, pct_suffix) if percent else (1.0, decimals + 2, "")
             )
             shown = _format_numbers(values * scale, digits, lang, suffix)
-            hidden_text = share_mark
         else:
             integral = pd.api.types.is_integer_dtype(series) or bool(
                 np.all(values[~missing] == np.round(values[~missing]))
             )
-            digits = 0 if integral else 2
-            shown = _format_numbers(values, digits, lang)
-            hidden_text = less_than if col in counts else share_mark
-            hidden_text = np.where(
-                _flags(df, f"{col}{SECONDARY_SUFFIX}"), share_mark, hidden_text
-            )
-        text = np.where(suppressed, hidden_text, np.where(missing, "", shown))
+            shown = _format_numbers(values, 0 if integral else 2, lang)
+        text = np.where(suppressed, mark, np.where(missing, "", shown))
+        # a p-value of few people: only its side of 0.05 (disclosure.pvalues)
+        coarse = _flags(df, f"{col}{COARSE_SUFFIX}") & ~suppressed & ~missing
+        if coarse.any():
+            texts = [
+                coarse_p_text(v, lang) if c else ""
+                for v, c in zip(values, coarse, strict=True)
+            ]
+            text = np.where(coarse, texts, text)
         out[col] = pd.Series(text, index=df.index, dtype="string")
     return out

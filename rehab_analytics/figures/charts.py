@@ -50,7 +50,12 @@ def enrolment(ctx: Context, unit: str | None = None) -> Chart:
         ctx.participants, ctx.subprojects, ctx.threshold, units=units, total=bool(unit)
     )
     goal = ft.goal_table(
-        ctx.participants, ctx.subprojects, ctx.anonymous, ctx.threshold
+        ctx.participants,
+        ctx.subprojects,
+        ctx.anonymous,
+        ctx.threshold,
+        start=ctx.start,
+        end=ctx.end,
     )
     row = _row(goal, UNIT, unit) if unit else _goal_total(goal)
     title = narrative.enrolment_sentence(row, ctx.lang, unit)
@@ -61,8 +66,21 @@ def enrolment(ctx: Context, unit: str | None = None) -> Chart:
         table,
         figure,
         title,
-        ctx.notes(n, "report.note.enrolment"),
+        _enrolment_notes(ctx, n),
         ctx.lang,
+    )
+
+
+def _enrolment_notes(ctx: Context, n: object) -> str:
+    """Slide notes of the enrolment chart; with a period, how it counts the plan."""
+    if ctx.start is None or ctx.end is None:
+        return ctx.notes(n, "report.note.enrolment")
+    first, last = int(ctx.start[:4]), int(ctx.end[:4])
+    return ctx.notes(
+        n,
+        "report.note.enrolment_period",
+        period=catalogue.format_period(ctx.start, ctx.end, ctx.lang),
+        years=str(first) if first == last else f"{first}–{last}",
     )
 
 
@@ -286,7 +304,12 @@ def exit_reasons(ctx: Context, unit: str | None = None) -> Chart:
 
 
 def time_in_programme(ctx: Context, unit: str | None = None) -> Chart:
-    """Kaplan–Meier curves of time in programme (ongoing participants censored).
+    """Kaplan–Meier curves of time in programme in weeks, with the number at risk.
+
+    Ongoing participants are censored; each curve ends where fewer than the
+    threshold remain at risk, and a subproject with too few participants gets
+    no curve (the notes name it). The number still in at fixed weeks
+    (:func:`rehab_analytics.tables.time_at_risk_table`) is drawn under the axis.
 
     Example:
         >>> time_in_programme  # doctest: +ELLIPSIS
@@ -298,23 +321,34 @@ def time_in_programme(ctx: Context, unit: str | None = None) -> Chart:
     table = select(
         ft.time_curve_table(ctx.episodes, ctx.threshold, cutoff=cutoff), unit
     )
+    at_risk = select(
+        ft.time_at_risk_table(ctx.episodes, ctx.threshold, cutoff=cutoff), unit
+    )
     summary_ = select(
         ft.time_summary_table(ctx.episodes, ctx.threshold, cutoff=cutoff), unit
     )
-    figure = _draw(ctx, plots.time_in_programme_chart, table)
+    figure = _draw(ctx, plots.time_in_programme_chart, table, at_risk=at_risk)
     if unit:
         title = narrative.time_title(_row(summary_), ctx.lang, unit)
     else:
         title = narrative.time_range_sentence(summary_, ctx.lang)
     n = _visible_sum(summary_, "n")
-    return Chart(
-        "time_in_programme",
-        table,
-        figure,
-        title,
-        ctx.notes(n, "chart.time_in_programme.note"),
-        ctx.lang,
-    )
+    threshold = int(ctx.threshold)
+    notes = ctx.notes(n, "chart.time_in_programme.note", threshold=threshold)
+    few = [
+        catalogue.label(UNIT, code, ctx.lang)
+        for code, hidden in zip(
+            table[UNIT].astype("string"), table["survival__suppressed"], strict=True
+        )
+        if hidden
+    ]
+    if few:
+        units = ", ".join(dict.fromkeys(few))
+        too_few = catalogue.text(
+            "chart.time_in_programme.too_few", ctx.lang, units=units
+        )
+        notes = f"{notes.rstrip('.')}. {too_few}."
+    return Chart("time_in_programme", table, figure, title, notes, ctx.lang)
 
 
 def step_change(ctx: Context, unit: str | None = None, measure: str = "step") -> Chart:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rehab_analytics import catalogue, escape, measures, narrative, stats
+from rehab_analytics import catalogue, disclosure, escape, measures, narrative, stats
 from rehab_analytics.disclosure import FLAG_SUFFIX, SECONDARY_SUFFIX
 from rehab_analytics.tables import UNIT
 
@@ -70,6 +70,8 @@ class Context:
         casemix_covariates: Covariates of the case-mix model.
         rejects: Rejected rows and warnings (data-quality recipes).
         cleaning_report: The cleaning report (data-quality recipes).
+        draw: Draw the charts (False: tables and titles only, for the
+            protection model).
     """
 
     participants: pd.DataFrame
@@ -83,6 +85,7 @@ class Context:
     casemix_covariates: tuple[str, ...] = stats.DEFAULT_COVARIATES
     rejects: pd.DataFrame | None = None
     cleaning_report: dict = field(default_factory=dict)
+    draw: bool = True
 
     @cached_property
     def episodes(self) -> pd.DataFrame:
@@ -291,13 +294,16 @@ def labelled(
             [_label(name, v, lang) for v in out[col].astype(object)], dtype="string"
         )
     for col in [c for c in data if c in _P_VALUES]:
-        hidden = out.get(f"{col}{FLAG_SUFFIX}", pd.Series(False, index=out.index))
+        no = pd.Series(False, index=out.index)
+        hidden = out.get(f"{col}{FLAG_SUFFIX}", no).fillna(False)
+        coarse = out.get(f"{col}{disclosure.COARSE_SUFFIX}", no).fillna(False)
         text = [
-            _p_text(v, lang, bool(h))
-            for v, h in zip(out[col].astype(object), hidden.fillna(False), strict=True)
+            _p_text(v, lang, bool(h), bool(c))
+            for v, h, c in zip(out[col].astype(object), hidden, coarse, strict=True)
         ]
         out[col] = pd.array(text, dtype="string")
-        out = out.drop(columns=[f"{col}{FLAG_SUFFIX}"], errors="ignore")
+        flags = [f"{col}{FLAG_SUFFIX}", f"{col}{disclosure.COARSE_SUFFIX}"]
+        out = out.drop(columns=flags, errors="ignore")
     headers = {}
     for col in data:
         key = f"table.column.{col}"
@@ -320,11 +326,14 @@ def labelled(
     return out
 
 
-def _p_text(value: object, lang: str, hidden: bool) -> str:
+def _p_text(value: object, lang: str, hidden: bool, coarse: bool = False) -> str:
+    """A p-value cell: "..", "", "p < 0,05"/"p ≥ 0,05" (coarse), "<0,001" or exact."""
     if hidden:
         return ".."
     if value is None or value is pd.NA or pd.isna(value):
         return ""
+    if coarse:
+        return narrative.coarse_p(float(value), lang)
     if float(value) < 0.001:
         return "<" + catalogue.format_number(0.001, lang, 3)
     return catalogue.format_number(float(value), lang, 3)
@@ -378,6 +387,8 @@ def publish(out: Any, item: Chart | Table | str, *, show_table: bool = False) ->
 
 
 def _draw(ctx: Context, plot, table: pd.DataFrame, **kwargs: object):
+    if not ctx.draw:
+        return None
     from rehab_analytics import plots
 
     with plots.slide_style():

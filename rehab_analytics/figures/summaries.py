@@ -54,7 +54,12 @@ def goal_attainment(ctx: Context, unit: str | None = None) -> Table:
         <function goal_attainment at ...>
     """
     table = ft.goal_table(
-        ctx.participants, ctx.subprojects, ctx.anonymous, ctx.threshold
+        ctx.participants,
+        ctx.subprojects,
+        ctx.anonymous,
+        ctx.threshold,
+        start=ctx.start,
+        end=ctx.end,
     )
     table = select(table, unit)
     text = narrative.enrolment_sentence(
@@ -291,7 +296,12 @@ def unit_summary(ctx: Context, unit: str) -> narrative.Text:
         <function unit_summary at ...>
     """
     goal = ft.goal_table(
-        ctx.participants, ctx.subprojects, ctx.anonymous, ctx.threshold
+        ctx.participants,
+        ctx.subprojects,
+        ctx.anonymous,
+        ctx.threshold,
+        start=ctx.start,
+        end=ctx.end,
     )
     shares = ft.outcome_table(ctx.episodes, OUTCOME, ctx.threshold)
     oe = ft.casemix_table(

@@ -215,10 +215,55 @@ def _km(part: pd.DataFrame) -> _KaplanMeier:
     return _KaplanMeier(times, survival, se)
 
 
+def _weeks(days) -> np.ndarray:
+    """Whole weeks, rounded up: days 1–7 are week 1, day 0 is week 0."""
+    return np.ceil(np.asarray(days, dtype=float) / 7)
+
+
+def _at_risk(days: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Episodes still in and observed at each time (``days >= t``)."""
+    ordered = np.sort(days)
+    return len(ordered) - np.searchsorted(ordered, times, side="left")
+
+
+def _curve(part: pd.DataFrame, z: float, weeks: bool) -> pd.DataFrame:
+    """One group's curve at its exit days, or at every whole week."""
+    fit = _km(part)
+    exits = np.asarray(fit.surv_times, dtype=float)
+    if weeks:
+        last = int(_weeks(part["days"].max())) if len(part) else 0
+        times = np.arange(last + 1) * 7.0
+        # the step function at each week's end: the last exit day on or before it
+        at = np.searchsorted(exits, times, side="right")
+        survival = np.r_[1.0, fit.surv_prob][at]
+        se = np.r_[0.0, fit.surv_prob_se][at]
+    else:
+        times = np.r_[0.0, exits]
+        survival = np.r_[1.0, fit.surv_prob]
+        se = np.r_[0.0, fit.surv_prob_se]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spread = z * se / (survival * np.abs(np.log(survival)))
+        low, high = survival ** np.exp(spread), survival ** np.exp(-spread)
+    inner = (survival > 0) & (survival < 1)
+    whole = survival == 1
+    time_col = {"weeks": (times / 7).astype("int64")} if weeks else {"days": times}
+    return pd.DataFrame(
+        {
+            **time_col,
+            "at_risk": _at_risk(part["days"].to_numpy(dtype=float), times),
+            "survival": survival,
+            "ci_low": np.where(inner, low, np.where(whole, 1.0, np.nan)),
+            "ci_high": np.where(inner, high, np.where(whole, 1.0, np.nan)),
+        }
+    )
+
+
 def time_in_programme(
     participants: pd.DataFrame,
     by: str | Sequence[str] | None = ("subproject",),
     cutoff=None,
+    *,
+    weeks: bool = False,
 ) -> pd.DataFrame:
     """Kaplan–Meier curve of time in programme (share still enrolled after x days).
 
@@ -227,22 +272,40 @@ def time_in_programme(
     after the cut-off are left out; those ending after it count as active.
     The curve equals :class:`statsmodels.duration.survfunc.SurvfuncRight`; the
     pointwise 95% interval uses the log-log transform (NaN where survival is
-    0). Each group's curve starts with ``days=0, survival=1`` (interval 1–1);
-    empty groups have no rows. With ``period`` in ``by``, episodes are grouped by start
-    period (cohorts).
+    0, 1–1 where it is 1). Each group's curve starts at time 0 with
+    ``survival=1`` (below 1 only after exits on the first day); empty groups
+    have no rows. With ``period`` in ``by``, episodes are grouped by start
+    period (cohorts). ``at_risk`` counts the episodes still in (and observed)
+    at that time, those leaving on that day included.
+
+    Args:
+        participants: Episodes with ``start_date``, ``end_date``, ``exit_reason``.
+        by: Group columns.
+        cutoff: Data cut-off (default: the latest date in ``participants``).
+        weeks: Give the curve at whole weeks instead of exit days: one row per
+            week from 0 to the longest time observed, the curve's value at the
+            end of day ``7 × weeks`` (an exit after 10 days shows at week 2).
 
     Returns:
-        Long ``by..., days, survival, ci_low, ci_high`` (one row per day with an
-        exit).
+        Long ``by..., days, at_risk, survival, ci_low, ci_high`` (one row per
+        day with an exit), or ``by..., weeks, ...`` with ``weeks=True``.
 
     Example:
         >>> df = pd.DataFrame({"exit_reason": ["completed", None, "completed"],
         ...     "start_date": pd.to_datetime(["2017-01-01"] * 3),
         ...     "end_date": pd.to_datetime(["2017-01-11", None, "2017-01-31"])})
-        >>> time_in_programme(df, by=None, cutoff="2017-01-21")[["days", "survival"]]
-           days  survival
-        0   0.0  1.000000
-        1  10.0  0.666667
+        >>> got = time_in_programme(df, by=None, cutoff="2017-01-21")
+        >>> got[["days", "at_risk", "survival"]]
+           days  at_risk  survival
+        0   0.0        3  1.000000
+        1  10.0        3  0.666667
+        >>> time_in_programme(df, by=None, cutoff="2017-01-21", weeks=True)[
+        ...     ["weeks", "at_risk", "survival"]]
+           weeks  at_risk  survival
+        0      0        3  1.000000
+        1      1        3  1.000000
+        2      2        2  0.666667
+        3      3        0  0.666667
     """
     from scipy.special import ndtri
 
@@ -252,40 +315,52 @@ def time_in_programme(
     parts = []
     groups = frame.groupby(by, observed=True, sort=True) if by else [((), frame)]
     for key, part in groups:
-        fit = _km(part)
-        survival = np.asarray(fit.surv_prob, dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            spread = (
-                z * np.asarray(fit.surv_prob_se) / (survival * np.abs(np.log(survival)))
-            )
-            low, high = survival ** np.exp(spread), survival ** np.exp(-spread)
-        inner = (survival > 0) & (survival < 1)
-        curve = pd.DataFrame(
-            {
-                "days": np.r_[0.0, np.asarray(fit.surv_times, dtype=float)],
-                "survival": np.r_[1.0, survival],
-                "ci_low": np.r_[1.0, np.where(inner, low, np.nan)],
-                "ci_high": np.r_[1.0, np.where(inner, high, np.nan)],
-            }
-        )
+        curve = _curve(part, z, weeks)
         for column, value in zip(by, key, strict=True):
             curve[column] = value
         parts.append(curve)
-    columns = [*by, "days", "survival", "ci_low", "ci_high"]
+    time_col = "weeks" if weeks else "days"
+    columns = [*by, time_col, "at_risk", "survival", "ci_low", "ci_high"]
     if not parts:
         return pd.DataFrame(columns=columns)
     out = pd.concat(parts, ignore_index=True)[columns]
     return out.astype({c: frame[c].dtype for c in by})
 
 
+_TIMES = (
+    "km_median",
+    "km_median_ci_low",
+    "km_median_ci_high",
+    "completed_median",
+    "completed_q1",
+    "completed_q3",
+)
+
+
 def time_summary(
     participants: pd.DataFrame,
     by: str | Sequence[str] | None = ("subproject",),
     cutoff=None,
+    *,
+    weeks: bool = False,
 ) -> pd.DataFrame:
     """Time in programme per group: Kaplan–Meier median and completed-only quartiles.
 
-    Same episodes and censoring as :func:`time_in_programme`.
+    Same episodes and censoring as :func:`time_in_programme`. Each time comes
+    with its ``_support``: how many episodes it rests on, so a publisher can
+    hide a time that stands for a few people (a quantile is one person's exit
+    day). For a Kaplan–Meier time it is the number still at risk then; for a
+    completed-only quartile the smaller of the ended episodes at or below it
+    and at or above it.
+
+    Args:
+        participants: Episodes with ``start_date``, ``end_date``, ``exit_reason``.
+        by: Group columns.
+        cutoff: Data cut-off (default: the latest date in ``participants``).
+        weeks: Times in whole weeks, rounded up (``_weeks`` columns instead of
+            ``_days``; a median of 10 days is 2 weeks), as the weekly curve of
+            :func:`time_in_programme` shows them; supports counted at the
+            week's end.
 
     Returns:
         ``by..., n, exited, censored`` (still active at the cut-off),
@@ -294,19 +369,28 @@ def time_summary(
         cloglog; NaN when not reached), and ``completed_median_days``,
         ``completed_q1_days``, ``completed_q3_days``: quartiles over **ended
         episodes only** (any exit reason), which understate time in programme
-        while many are still active; label them so.
+        while many are still active; label them so. Then ``<time>_support``
+        per time (``km_median_support``, ``km_median_ci_low_support``, …).
 
     Example:
         >>> df = pd.DataFrame({"exit_reason": ["completed", None, "completed"],
         ...     "start_date": pd.to_datetime(["2017-01-01"] * 3),
         ...     "end_date": pd.to_datetime(["2017-01-11", None, "2017-01-31"])})
-        >>> time_summary(df, by=None)[["n", "exited", "censored", "km_median_days",
-        ...     "completed_median_days"]]
+        >>> got = time_summary(df, by=None)
+        >>> got[["n", "exited", "censored", "km_median_days", "completed_median_days"]]
            n  exited  censored  km_median_days  completed_median_days
         0  3       2         1            30.0                   20.0
+        >>> got[["km_median_support", "completed_median_support"]]
+           km_median_support  completed_median_support
+        0                2.0                       1.0
+        >>> time_summary(df, by=None, weeks=True)[["km_median_weeks",
+        ...     "completed_median_weeks"]]
+           km_median_weeks  completed_median_weeks
+        0              5.0                     3.0
     """
     func = "time_summary"
     frame, by = _durations(participants, by, func, cutoff)
+    suffix = "_weeks" if weeks else "_days"
 
     def summary(part: pd.DataFrame) -> dict:
         fit = _km(part)
@@ -314,30 +398,46 @@ def time_summary(
             warnings.simplefilter("ignore", RuntimeWarning)
             median = fit.quantile(0.5)
             low, high = fit.quantile_ci(0.5, alpha=1 - _LEVEL)
-        done = part.loc[part["ended"], "days"]
+        days = part["days"].to_numpy(dtype=float)
+        done = part.loc[part["ended"], "days"].to_numpy(dtype=float)
+        quartiles = np.quantile(done, [0.5, 0.25, 0.75]) if len(done) else [np.nan] * 3
+        km = np.array([median, low, high], dtype=float)
+        km[np.isinf(km)] = np.nan
+        completed = np.asarray(quartiles, dtype=float)
+        if weeks:
+            km, completed, done = _weeks(km), _weeks(completed), _weeks(done)
+            # supports at the week's end, as the weekly curve counts at risk
+            km_support = _at_risk(days, km * 7)
+        else:
+            km_support = _at_risk(days, km)
+        below = (done[None, :] <= completed[:, None]).sum(axis=1)
+        above = (done[None, :] >= completed[:, None]).sum(axis=1)
+        support = np.r_[km_support, np.minimum(below, above)].astype(float)
+        values = np.r_[km, completed]
+        support[np.isnan(values)] = np.nan
         return {
-            "km_median_days": float(median),
-            "km_median_ci_low": float(low),
-            "km_median_ci_high": float(high),
-            "completed_median_days": done.median(),
-            "completed_q1_days": done.quantile(0.25),
-            "completed_q3_days": done.quantile(0.75),
+            **{
+                f"{t}{_time_suffix(t, suffix)}": v
+                for t, v in zip(_TIMES, values, strict=True)
+            },
+            **{f"{t}_support": s for t, s in zip(_TIMES, support, strict=True)},
         }
 
-    names = (
-        "km_median_days",
-        "km_median_ci_low",
-        "km_median_ci_high",
-        "completed_median_days",
-        "completed_q1_days",
-        "completed_q3_days",
-    )
+    names = [
+        *(f"{t}{_time_suffix(t, suffix)}" for t in _TIMES),
+        *(f"{t}_support" for t in _TIMES),
+    ]
     counts = _counts(
         frame, by, {"n": 1, "exited": frame["ended"], "censored": ~frame["ended"]}
     )
     values = _per_group(frame, by, summary, dict.fromkeys(names, np.nan))
     out = counts.merge(values, on=by) if by else pd.concat([counts, values], axis=1)
     return out.replace([np.inf, -np.inf], np.nan).astype({c: float for c in names})
+
+
+def _time_suffix(name: str, suffix: str) -> str:
+    """``km_median_ci_low`` keeps its name; the other times get ``_days``/``_weeks``."""
+    return "" if "_ci_" in name else suffix
 
 
 def trend(

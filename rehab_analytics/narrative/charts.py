@@ -193,28 +193,35 @@ def exit_sentence(table: pd.DataFrame, lang: str, unit: str | None = None) -> st
 
 
 def time_title(row, lang: str, unit: str | None = None) -> str:
-    """Takeaway for the Kaplan–Meier chart of one unit: the median time.
+    """Takeaway for the Kaplan–Meier chart of one unit: the median time in weeks.
+
+    A hidden median is not "fewer than half left": too few took part (no
+    curve), or too few were still in when half had left (past the curve's end).
 
     Example:
-        >>> time_title({"km_median_days": 219.0}, "en", "aktiv")
-        'Extended AKTIV: half had left after 219 days (Kaplan–Meier)'
+        >>> time_title({"km_median_weeks": 32.0}, "en", "aktiv")
+        'Extended AKTIV: half had left within 32 weeks (Kaplan–Meier)'
     """
     who = _unit(unit, lang) if unit else catalogue.text("common.project_total", lang)
-    days = _value(row, "km_median_days")
-    if days is None:
+    weeks = _value(row, "km_median_weeks")
+    if weeks is None and (row is None or _hidden(row, "n")):
+        return _t("time_title_hidden", lang, unit=who)
+    if weeks is None and _value(row, "km_median_weeks__suppressed"):
+        return _t("time_title_plain", lang, unit=who)
+    if weeks is None:
         return _t("time_title_none", lang, unit=who)
-    return _t("time_title", lang, unit=who, days=catalogue.format_int(days, lang))
+    return _t("time_title", lang, unit=who, weeks=catalogue.format_int(weeks, lang))
 
 
 def time_range_sentence(table: pd.DataFrame, lang: str) -> str:
     """Takeaway for the Kaplan–Meier chart of all units: range of the medians.
 
     Example:
-        >>> time_range_sentence(pd.DataFrame({"km_median_days": [112.0, 300.0]}), "en")
-        'Half had left after 112 to 300 days, depending on the subproject (Kaplan–Meier)'
+        >>> time_range_sentence(pd.DataFrame({"km_median_weeks": [16.0, 43.0]}), "en")
+        'Half had left within 16 to 43 weeks, depending on the subproject (Kaplan–Meier)'
     """
     found = _range(
-        _shown(table, "km_median_days"), lambda v: catalogue.format_int(v, lang)
+        _shown(table, "km_median_weeks"), lambda v: catalogue.format_int(v, lang)
     )
     if found is None:
         return catalogue.text("chart.time_in_programme.title", lang)

@@ -15,6 +15,7 @@ from rehab_analytics.narrative.text import (
     _n,
     _outcome,
     _p,
+    _p_of,
     _pct,
     _t,
     _unit,
@@ -91,7 +92,8 @@ def _verdict(
         if high < 1:
             return _t("verdict.adjusted_low", lang, numbers=numbers)
         return _t("verdict.adjusted_none", lang, numbers=numbers)
-    diff, p_adj = _value(vs_rest, "difference"), _value(vs_rest, "p_adjusted")
+    diff = _value(vs_rest, "difference")
+    p_adj, coarse = _p_of(vs_rest, "p_adjusted")
     if diff is None or p_adj is None:
         return _t("verdict.crude_hidden", lang)
     points = catalogue.format_number(diff * 100, lang, 0)
@@ -104,7 +106,7 @@ def _verdict(
         points=points,
         low=catalogue.format_number((low or 0) * 100, lang, 0),
         high=catalogue.format_number((high or 0) * 100, lang, 0),
-        p=_p(p_adj, lang),
+        p=_p(p_adj, lang, coarse),
     )
     if p_adj < SIGNIFICANCE:
         key = "verdict.crude_high" if diff > 0 else "verdict.crude_low"
@@ -291,13 +293,14 @@ def mcnemar_sentence(row: Mapping | pd.Series | None, lang: str) -> str:
         >>> mcnemar_sentence(row, "en")
         'Without public support: 11% before and 46% after the programme, among 84 participants with known income (McNemar p < 0.001: a real change).'
     """
-    n, before, after, p = (_value(row, k) for k in ("n", "before", "after", "p_value"))
+    n, before, after = (_value(row, k) for k in ("n", "before", "after"))
+    p, coarse = _p_of(row, "p_value")
     if not n:
         return _t("mcnemar_none", lang)
     verdict = "McNemar: " + catalogue.text("common.not_shown", lang)
     if p is not None:
         key = "mcnemar_real" if p < SIGNIFICANCE else "mcnemar_not_real"
-        verdict = _t(key, lang, p=_p(p, lang))
+        verdict = _t(key, lang, p=_p(p, lang, coarse))
     if before is None or after is None:
         return _t(
             "mcnemar_hidden", lang, n=catalogue.format_int(n, lang), verdict=verdict

@@ -15,6 +15,7 @@ from rehab_analytics.narrative.text import (
     _hidden,
     _n,
     _p,
+    _p_of,
     _pct,
     _t,
     _unit,
@@ -33,20 +34,29 @@ __all__ = [
 ]
 
 
+_KM = "km_median_weeks"
+
+
 def time_sentence(row: Mapping | pd.Series | None, lang: str) -> str:
-    """Kaplan–Meier median (censored included) and the completed-only median.
+    """Kaplan–Meier median (censored included) and the completed-only median, in weeks.
+
+    A median hidden (too few took part, or too few were still in) is said to
+    be not shown, never "not reached".
 
     Example:
-        >>> row = {"n": 105, "censored": 21, "km_median_days": 300,
-        ...        "km_median_ci_low": 216, "km_median_ci_high": 345,
-        ...        "completed_median_days": 252.5}
+        >>> row = {"n": 105, "censored": 21, "km_median_weeks": 43,
+        ...        "km_median_ci_low": 31, "km_median_ci_high": 50,
+        ...        "completed_median_weeks": 36}
         >>> time_sentence(row, "en")
-        'Half of the participants had left after 300 days (95% CI 216–345; Kaplan–Meier, counting the 21 still in the programme). Among those who had left, the median was 253 days (completed only: understates the time).'
+        'Half of the participants had left within 43 weeks (95% CI 31–50; Kaplan–Meier, counting the 21 still in the programme). Among those who had left, the median was 36 weeks (completed only: understates the time).'
     """
-    median = _value(row, "km_median_days")
+    median = _value(row, _KM)
     censored = _value(row, "censored")
     parts = []
-    if median is None:
+    hidden = row is None or _hidden(row, "n") or _value(row, f"{_KM}__suppressed")
+    if median is None and hidden:
+        parts.append(_t("time_hidden", lang))
+    elif median is None:
         parts.append(_t("time_not_reached", lang))
     else:
         low, high = _value(row, "km_median_ci_low"), _value(row, "km_median_ci_high")
@@ -64,17 +74,17 @@ def time_sentence(row: Mapping | pd.Series | None, lang: str) -> str:
             _t(
                 "time_km",
                 lang,
-                days=catalogue.format_int(median, lang),
+                weeks=catalogue.format_int(median, lang),
                 interval=interval,
                 censored=catalogue.format_int(censored, lang)
                 if censored is not None
                 else catalogue.text("common.not_shown", lang),
             )
         )
-    completed = _value(row, "completed_median_days")
+    completed = _value(row, "completed_median_weeks")
     if completed is not None:
         parts.append(
-            _t("time_completed", lang, days=catalogue.format_int(completed, lang))
+            _t("time_completed", lang, weeks=catalogue.format_int(completed, lang))
         )
     return " ".join(parts)
 
@@ -98,11 +108,11 @@ def step_sentence(row: Mapping | pd.Series | None, measure: str, lang: str) -> s
     )
     mean = _value(row, "mean_change")
     low, high = _value(row, "mean_ci_low"), _value(row, "mean_ci_high")
-    p = _value(row, "wilcoxon_p")
+    p, coarse = _p_of(row, "wilcoxon_p")
     verdict = "Wilcoxon: " + catalogue.text("common.not_shown", lang)
     if p is not None:
         key = "wilcoxon_real" if p < SIGNIFICANCE else "wilcoxon_not_real"
-        verdict = _t(key, lang, p=_p(p, lang))
+        verdict = _t(key, lang, p=_p(p, lang, coarse))
     sign = "+" if mean is not None and mean > 0 else ""
     return _t(
         "steps",
@@ -184,15 +194,23 @@ def caveats(
         lang: ``"sv"`` or ``"en"``.
         threshold: Suppression threshold (counts below it are not shown).
         misregistrations: Episodes left out as registered in error; None (or a
-            count below the threshold) says "fewer than the threshold".
+            count below the threshold) says the number is not shown, never
+            that it is small: a hidden number may be small or hidden to
+            protect another.
         small_units: Subproject codes with few participants.
         level: Confidence level of the intervals.
 
+    The first bullet explains the mark of hidden values (once per report:
+    ``common.hidden_values``), the second when 0 % and 100 % are shown.
+
     Example:
         >>> caveats("en", threshold=5).splitlines()[0]
-        '- Counts below 5 are not shown (&lt;5); a value hidden to protect another one is shown as "..".'
+        '- Shown as ..: fewer than 5, or hidden so that a small number cannot be worked out.'
     """
-    lines = [_t("caveat.suppression", lang, threshold=threshold)]
+    lines = [
+        catalogue.text("common.hidden_values", lang, threshold=threshold),
+        _t("caveat.group_disclosure", lang, threshold=threshold),
+    ]
     lines.append(_t("caveat.interval", lang, level=catalogue.format_share(level, lang)))
     if misregistrations is not None and (
         misregistrations == 0 or misregistrations >= threshold
@@ -216,11 +234,11 @@ def caveats(
 def source_notes(
     lang: str, *, source: str, n: object, threshold: int, note: str = ""
 ) -> str:
-    """Speaker notes for a slide: source, n and the suppression rule (+ a note).
+    """Speaker notes for a slide: source, n and one short line on ".." (+ a note).
 
     Example:
         >>> source_notes("en", source="SUS", n=442, threshold=5)
-        'Source: SUS. n = 442. Values below 5 are not shown.'
+        'Source: SUS. n = 442. ..: fewer than 5, or hidden as protection.'
     """
     has_n = n is not None and not (isinstance(n, float) and math.isnan(n))
     n_text = _n(n, lang) if has_n else catalogue.text("common.not_shown", lang)

@@ -13,13 +13,14 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from rehab_analytics import catalogue, escape
+from rehab_analytics import catalogue, disclosure, escape
 
 __all__ = [
     "SIGNIFICANCE",
     "SMALL_UNIT",
     "Text",
     "bullets",
+    "coarse_p",
     "heading",
     "paragraph",
     "share_with_interval",
@@ -75,8 +76,26 @@ def _pct(x: float, lang: str) -> str:
     return catalogue.format_share(x, lang)
 
 
-def _p(p: float, lang: str) -> str:
-    """``p = 0,012`` / ``p < 0,001`` in the language's number format."""
+def coarse_p(value: float, lang: str) -> str:
+    """A coarse p-value: ``p < 0,05`` or ``p ≥ 0,05`` (see ``disclosure.coarsen_p``).
+
+    Example:
+        >>> coarse_p(0.0, "sv"), coarse_p(0.05, "en")
+        ('p < 0,05', 'p ≥ 0.05')
+    """
+    key = "p_below" if value < SIGNIFICANCE else "p_at_least"
+    return _t(key, lang, p=catalogue.format_number(SIGNIFICANCE, lang, 2))
+
+
+def _p_of(row: Mapping | pd.Series | None, key: str) -> tuple[float | None, bool]:
+    """A published p-value and whether it is coarse (only its side of 0.05)."""
+    return _value(row, key), bool(_value(row, f"{key}{disclosure.COARSE_SUFFIX}"))
+
+
+def _p(p: float, lang: str, coarse: bool = False) -> str:
+    """``p = 0,012`` / ``p < 0,001`` in the language's number format (or coarse)."""
+    if coarse:
+        return coarse_p(p, lang)
     if p < 0.001:
         return _t("p_below", lang, p=catalogue.format_number(0.001, lang, 3))
     return _t("p_equals", lang, p=catalogue.format_number(p, lang, 3))

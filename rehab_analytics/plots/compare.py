@@ -81,26 +81,21 @@ def _forest(c: _Chart, df: pd.DataFrame, unit: str, value: str, hidden, fmt) -> 
     ypos = {code: len(units) - 1 - i for i, code in enumerate(units)}
     n_hidden = _suppressed(df, "n") if "n" in df else np.zeros(len(df), bool)
     n_values = _values(df, "n") if "n" in df else np.full(len(df), np.nan)
-    # "<5" only for a small count; ".." where it was hidden to protect another
-    marks = np.full(len(df), c.less_than, dtype=object)
-    for col in ("events", "observed", "n"):
-        if col in df:
-            marks = np.where(_suppressed(df, col), c.marks(df, col), marks)
     low, high, val = (_values(df, col) for col in ("ci_low", "ci_high", value))
     ticks = {}
-    rows = zip(codes, hidden, n_hidden, n_values, low, high, val, marks, strict=True)
-    for code, hid, nh, size, lo, hi, v, mark in rows:
+    rows = zip(codes, hidden, n_hidden, n_values, low, high, val, strict=True)
+    for code, hid, nh, size, lo, hi, v in rows:
         y = ypos[code]
         label = c.unit(code)
         if "n" in df:
-            size_text = mark if nh else catalogue.format_int(size, c.lang)
+            size_text = c.mark if nh else catalogue.format_int(size, c.lang)
             label = f"{label} ({c.text('common.n', n=size_text)})"
         ticks[y] = label
         if hid:
             c.ax.text(
                 0.01,
                 y,
-                f"{mark}: {c.text('common.not_shown')}",
+                f"{c.mark}: {c.text('common.not_shown')}",
                 transform=c.ax.get_yaxis_transform(),
                 va="center",
                 fontsize=TEXT_SIZE - 1,

@@ -1,7 +1,9 @@
-"""Chart furniture: set-up, titles, footers and the marks of hidden values ("<5", "..").
+"""Chart furniture: set-up, titles, footers and the mark of hidden values ("..").
 
 Every chart carries a title, a subtitle with period and n, and a source line with
-the suppression note; suppressed values are marked, never drawn as zero. Private
+the suppression note; suppressed values are marked "..", never drawn as zero:
+the same mark for a small cell and for a cell hidden to protect it, so the mark
+does not tell which is small. Private
 to :mod:`rehab_analytics.plots`: the chart modules share these helpers.
 """
 
@@ -16,7 +18,6 @@ from matplotlib.axes import Axes
 from rehab_analytics import catalogue, disclosure
 from rehab_analytics.plots.style import (
     FOOTER_SIZE,
-    SECONDARY_MARK,
     SUBTITLE_SIZE,
     SUPPRESSED_COLOUR,
     TEXT_SIZE,
@@ -60,28 +61,14 @@ def _suppressed(df: pd.DataFrame, col: str) -> np.ndarray:
     return df[col].isna().to_numpy()
 
 
-def _secondary(df: pd.DataFrame, col: str) -> np.ndarray:
-    """True where ``col`` was hidden only to protect another cell (may be large)."""
-    flag = f"{col}{disclosure.SECONDARY_SUFFIX}"
-    if flag in df.columns:
-        return df[flag].fillna(False).astype(bool).to_numpy()
-    return np.zeros(len(df), dtype=bool)
+def _marks(df: pd.DataFrame, col: str, lang: str) -> np.ndarray:
+    """The mark of each row: ".." where ``col`` is hidden (for any reason), else ""."""
+    return np.where(_suppressed(df, col), _suppressed_text(lang), "").astype(object)
 
 
-def _marks(df: pd.DataFrame, col: str, threshold: int, lang: str) -> np.ndarray:
-    """The mark of each hidden cell: "<5" (small), ".." (hidden to protect another)."""
-    marks = np.where(_secondary(df, col), SECONDARY_MARK, "")
-    small = _suppressed(df, col) & ~_secondary(df, col)
-    return np.where(small, _suppressed_text(threshold, lang), marks).astype(object)
-
-
-def _swatches(marks, less_than: str) -> dict[str, bool]:
-    """Which "not shown" legend swatches (``_Chart.legend`` flags) marks need."""
-    marks = np.asarray(marks, dtype=object)
-    return {
-        "hidden": bool((marks == less_than).any()),
-        "secondary": bool((marks == SECONDARY_MARK).any()),
-    }
+def _swatches(marks) -> dict[str, bool]:
+    """The ``_Chart.legend`` flag: the "not shown" swatch when any row is marked."""
+    return {"hidden": bool((np.asarray(marks, dtype=object) != "").any())}
 
 
 def _values(df: pd.DataFrame, col: str) -> np.ndarray:
@@ -241,34 +228,26 @@ def _empty(ax: Axes, message: str) -> Axes:
     return ax
 
 
-def _suppressed_text(threshold: int, lang: str) -> str:
-    return catalogue.text("common.suppressed_marker", lang, threshold=threshold)
+def _suppressed_text(lang: str) -> str:
+    """The one mark of a hidden value, whatever the reason it is hidden."""
+    return catalogue.text("common.suppressed_marker", lang)
 
 
-def _suppressed_patch(threshold: int, lang: str, secondary: bool = False):
+def _suppressed_patch(threshold: int, lang: str):
     from matplotlib.patches import Patch
 
-    key = (
-        "common.suppressed_legend_secondary"
-        if secondary
-        else "common.suppressed_legend"
-    )
     return Patch(
         facecolor="white",
         edgecolor=SUPPRESSED_COLOUR,
         hatch="///",
-        label=catalogue.text(key, lang, threshold=threshold),
+        label=catalogue.text("common.suppressed_legend", lang, threshold=threshold),
     )
 
 
 def _hatched_barh(
     ax: Axes, y, left, width, height, threshold: int, lang: str, label=None
 ) -> None:
-    """A hatched bar standing for a hidden value, labelled "<5" (or ``label``).
-
-    ``label`` (one text or one per bar) is ".." for cells hidden only to protect
-    another cell: those may be large, so "<5" would be false.
-    """
+    """A hatched bar standing for a hidden value, labelled ".." (or ``label``)."""
     ax.barh(
         y,
         width,
@@ -299,7 +278,7 @@ def _hatched_barh(
 
 def _labels(label, count: int, threshold: int, lang: str) -> list[str]:
     if label is None:
-        return [_suppressed_text(threshold, lang)] * count
+        return [_suppressed_text(lang)] * count
     if isinstance(label, str):
         return [label] * count
     return [str(t) for t in label]
@@ -359,12 +338,13 @@ class _Chart:
         return self.text(f"{key}.title_unit", unit=self.unit(unit))
 
     @property
-    def less_than(self) -> str:
-        return _suppressed_text(self.threshold, self.lang)
+    def mark(self) -> str:
+        """The mark of a hidden value: ".."."""
+        return _suppressed_text(self.lang)
 
     def marks(self, df: pd.DataFrame, col: str) -> np.ndarray:
-        """Per row: "<5" if hidden as small, ".." if hidden to protect another."""
-        return _marks(df, col, self.threshold, self.lang)
+        """Per row: ".." where ``col`` is hidden, "" where it is shown."""
+        return _marks(df, col, self.lang)
 
     def finish(self, title: str, note: str | None = None) -> Axes:
         return _decorate(
@@ -389,24 +369,19 @@ class _Chart:
         labels=None,
         *,
         hidden: bool = False,
-        secondary: bool = False,
         **kw,
     ):
-        """Legend right of the axes, with the "not shown" swatch when needed.
-
-        ``secondary`` adds the ".." swatch (hidden to protect another cell).
-        """
+        """Legend right of the axes, with the "not shown" swatch when ``hidden``."""
         if handles is None:
             handles, labels = self.ax.get_legend_handles_labels()
         handles, labels = (
             list(handles),
             list(labels or [h.get_label() for h in handles]),
         )
-        for wanted, second in ((hidden, False), (secondary, True)):
-            if wanted:
-                patch = _suppressed_patch(self.threshold, self.lang, second)
-                handles.append(patch)
-                labels.append(patch.get_label())
+        if hidden:
+            patch = _suppressed_patch(self.threshold, self.lang)
+            handles.append(patch)
+            labels.append(patch.get_label())
         place = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0)}
         place.update(kw)
         return self.ax.legend(handles, labels, fontsize=TEXT_SIZE - 2, **place)

@@ -2,8 +2,8 @@
 
 Same conventions as :mod:`rehab_analytics.plots`, which re-exports these. In the
 100 % stacked bars a hidden count has no known width: the shown categories are
-drawn at their true share and the rest of the bar is one hatched segment, "<5"
-when it is one small cell, else ".." (hidden to protect another cell).
+drawn at their true share and the rest of the bar is one hatched segment marked
+"..", like every hidden value.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from rehab_analytics.plots.furniture import (
 )
 from rehab_analytics.plots.style import (
     CATEGORY_PALETTE,
-    SECONDARY_MARK,
     SUPPRESSED_COLOUR,
     TEXT_SIZE,
     share_formatter,
@@ -63,13 +62,13 @@ def _stacked(
         k: CATEGORY_PALETTE[i % len(CATEGORY_PALETTE)] for i, k in enumerate(categories)
     }
     used: set[str] = set()
-    any_hidden = any_secondary = False
+    any_hidden = False
     for i, ((_, part), total) in enumerate(zip(rows, totals, strict=True)):
         y = len(rows) - 1 - i
         if not total:
             any_hidden |= total is None
             message = (
-                f"{c.less_than}: {c.text('common.not_shown')}"
+                f"{c.mark}: {c.text('common.not_shown')}"
                 if total is None
                 else c.text(zero_key)
             )
@@ -110,17 +109,14 @@ def _stacked(
             used.add(code)
             left += share
         if hidden.any():
-            # one remainder for all hidden cells: "<5" only if it is one small cell
-            marks = c.marks(part, "count")[hidden]
-            mark = marks[0] if len(marks) == 1 else SECONDARY_MARK
-            any_hidden |= mark != SECONDARY_MARK
-            any_secondary |= mark == SECONDARY_MARK
+            # one remainder for all hidden cells, marked ".." like any hidden value
+            any_hidden = True
             _hatched_barh(
-                c.ax, y, left, max(0.0, 1.0 - left), 0.7, c.threshold, c.lang, mark
+                c.ax, y, left, max(0.0, 1.0 - left), 0.7, c.threshold, c.lang, c.mark
             )
     labels = [catalogue.label(field, k, c.lang) for k in categories if k in used]
     handles = [Patch(color=colours[k]) for k in categories if k in used]
-    c.legend(handles, labels, hidden=any_hidden, secondary=any_secondary)
+    c.legend(handles, labels, hidden=any_hidden)
     c.ax.set_yticks(range(len(rows)), [label for label, _ in reversed(rows)])
     c.ax.set_xlim(0, 1)
     c.ax.set_ylim(-0.6, len(rows) - 0.4)
@@ -151,7 +147,7 @@ def _heatmap(ax: Axes, grid: np.ndarray, texts: np.ndarray) -> None:
 
 
 def _size_text(c: _Chart, total: float | None) -> str:
-    size = c.less_than if total is None else catalogue.format_int(total, c.lang)
+    size = c.mark if total is None else catalogue.format_int(total, c.lang)
     return c.text("common.n", n=size)
 
 
@@ -272,6 +268,9 @@ def income_transition_chart(
     c.ax.tick_params(length=0)
     for spine in c.ax.spines.values():
         spine.set_visible(False)
+    if hidden.any() or row_hidden.any():
+        # the only legend entry: what ".." in a cell or a row's n means
+        c.legend([], [], hidden=True)
     return c.finish(title, c.text("chart.income_transition.note"))
 
 

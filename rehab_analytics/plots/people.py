@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
@@ -17,6 +18,7 @@ from rehab_analytics.plots.furniture import (
     _hatched_bar,
     _hatched_barh,
     _ordered_categories,
+    _publishable,
     _select_unit,
     _start,
     _suppressed,
@@ -46,6 +48,7 @@ _SEXES = ("woman", "man")
 def time_in_programme_chart(
     curves: pd.DataFrame,
     *,
+    at_risk: pd.DataFrame | None = None,
     unit_col: str = "subproject",
     lang: str = "sv",
     period: tuple | None = None,
@@ -54,13 +57,21 @@ def time_in_programme_chart(
     registry: object = None,
     ax: Axes | None = None,
 ) -> Axes:
-    """Kaplan–Meier curves (share still in the programme) per unit with 95 % bands.
+    """Kaplan–Meier curves (share still in the programme) per unit, in weeks.
 
-    A unit without exits keeps a flat line at 100 % (or no rows) and says so in
-    the legend.
+    Each curve (with its 95 % band) is drawn as far as the table holds it
+    (:func:`rehab_analytics.tables.time_curve_table` ends it where fewer than
+    the threshold remain at risk). A unit whose curve is hidden (too few
+    participants) gets no line: the legend names it as too few to show. A unit
+    without exits keeps a flat line at 100 % and says so in the legend. With
+    ``at_risk``, the number still in the programme at fixed weeks is written
+    under the axis, one line per unit drawn, ".." where hidden; the x ticks
+    are those weeks.
 
     Args:
-        curves: ``[unit_col], days, survival, ci_low, ci_high`` (suppressed).
+        curves: ``[unit_col], weeks, survival, ci_low, ci_high`` (suppressed).
+        at_risk: ``[unit_col], weeks, at_risk`` (suppressed;
+            :func:`rehab_analytics.tables.time_at_risk_table`), or None.
         unit_col: Unit column.
         lang: ``"sv"`` or ``"en"``.
         period: ``(start, end)`` for the subtitle.
@@ -74,22 +85,27 @@ def time_in_programme_chart(
         <function time_in_programme_chart at ...>
     """
     c = _start(curves, "time in programme", lang, period, n, source, registry, ax)
+    if at_risk is not None:
+        _publishable(at_risk, "number at risk")
     title = c.text("chart.time_in_programme.title")
     codes = _codes(curves, unit_col)
     hidden = _suppressed(curves, "survival") | curves["survival"].isna().to_numpy()
-    if not len(curves) or hidden.all():
-        return c.nothing(title)
     units = c.units(codes)
+    drawn = [u for u in units if (~hidden[(codes == u).to_numpy()]).any()]
+    few = [c.unit(u) for u in units if u not in drawn]
+    if not drawn:
+        too_few = c.text("chart.time_in_programme.too_few", units=", ".join(few))
+        return c.nothing(title, too_few if few else None)
     colours = subproject_colours(units, registry)
     markers = unit_markers(units)
-    for code in units:
-        part = curves[(codes == code).to_numpy() & ~hidden].sort_values("days")
+    for code in drawn:
+        part = curves[(codes == code).to_numpy() & ~hidden].sort_values("weeks")
         label = c.unit(code)
-        if not len(part) or np.nanmin(_values(part, "survival")) >= 1.0:
+        if np.nanmin(_values(part, "survival")) >= 1.0:
             label = f"{label} ({c.text('common.no_exits')})"
-        days, surv = _values(part, "days"), _values(part, "survival")
+        weeks, surv = _values(part, "weeks"), _values(part, "survival")
         c.ax.step(
-            days,
+            weeks,
             surv,
             where="post",
             color=colours[code],
@@ -98,9 +114,9 @@ def time_in_programme_chart(
             markevery=max(1, len(part) // 5),
             ms=7,
         )
-        if {"ci_low", "ci_high"} <= set(part.columns) and len(part):
+        if {"ci_low", "ci_high"} <= set(part.columns):
             c.ax.fill_between(
-                days,
+                weeks,
                 _values(part, "ci_low"),
                 _values(part, "ci_high"),
                 step="post",
@@ -112,11 +128,57 @@ def time_in_programme_chart(
     c.ax.set_xlim(left=0)
     c.ax.yaxis.set_major_formatter(share_formatter(lang))
     c.ax.xaxis.set_major_formatter(number_formatter(lang))
-    c.ax.set_xlabel(c.text("axis.days"))
+    c.ax.set_xlabel(c.text("axis.weeks"))
     c.ax.set_ylabel(c.text("axis.still_in_programme"))
     c.ax.grid(axis="y")
-    c.legend()
-    return c.finish(title, c.text("chart.time_in_programme.note"))
+    marked = False
+    if at_risk is not None and len(at_risk):
+        marked = _at_risk_rows(c, at_risk, unit_col, drawn, colours)
+    handles, labels = c.ax.get_legend_handles_labels()
+    mark = c.text("chart.time_in_programme.too_few_unit")
+    handles += [Line2D([], [], linestyle="none") for _ in few]
+    labels += [f"{name} ({mark})" for name in few]
+    c.legend(handles, labels, hidden=marked)
+    note = c.text("chart.time_in_programme.note", threshold=c.threshold)
+    return c.finish(title, note)
+
+
+def _at_risk_rows(c, at_risk: pd.DataFrame, unit_col: str, drawn, colours) -> bool:
+    """Write the number at risk under the x axis; True if a value is hidden."""
+    weeks = np.unique(_values(at_risk, "weeks"))
+    c.ax.set_xticks(weeks)
+    c.ax.set_xlim(0, max(c.ax.get_xlim()[1], weeks.max() * 1.02))
+    codes = _codes(at_risk, unit_col)
+    marks = c.marks(at_risk, "at_risk")
+    below_axis = c.ax.get_xaxis_transform()  # x in weeks, y in axes fraction
+
+    def write(row: int, x, text: str, at_week: bool = True, **style) -> None:
+        # row 0 is the axis label's line, the units' rows follow under it
+        c.ax.annotate(
+            text,
+            xy=(x, 0),
+            xycoords=below_axis if at_week else "axes fraction",
+            xytext=(0 if at_week else -20, -(2 * TEXT_SIZE + 8) - 13 * row),
+            textcoords="offset points",
+            va="top",
+            ha="center" if at_week else "right",
+            fontsize=TEXT_SIZE - 3,
+            gid="rehab-at-risk",
+            **style,
+        )
+
+    write(0, 0, c.text("chart.time_in_programme.at_risk"), False, weight="bold")
+    for row, code in enumerate(drawn, start=1):
+        mine = (codes == code).to_numpy()
+        write(row, 0, c.unit(code), False, color=colours[code])
+        for week, value, mark in zip(
+            _values(at_risk[mine], "weeks"),
+            _values(at_risk[mine], "at_risk"),
+            marks[mine],
+            strict=True,
+        ):
+            write(row, week, mark or catalogue.format_int(value, c.lang))
+    return bool((marks[np.isin(codes, drawn)] != "").any())
 
 
 def step_change_chart(
@@ -188,7 +250,7 @@ def step_change_chart(
         Patch(color=col, label=catalogue.label("step_direction", key, lang))
         for key, col in kinds
     ]
-    c.legend(handles, **_swatches(marks, c.less_than))
+    c.legend(handles, **_swatches(marks))
     return c.finish(title, c.text("chart.step_change.note"))
 
 
@@ -282,7 +344,7 @@ def age_sex_chart(
         FuncFormatter(lambda v, _p: catalogue.format_int(abs(v), lang))
     )
     c.ax.set_xlabel(c.text("axis.participants"))
-    c.legend(**_swatches(c.marks(df, count_col), c.less_than))
+    c.legend(**_swatches(c.marks(df, count_col)))
     return c.finish(title)
 
 
@@ -366,5 +428,5 @@ def esf_by_sex_chart(
     c.ax.xaxis.set_major_formatter(number_formatter(lang))
     c.ax.set_xlabel(c.text("axis.participants"))
     c.ax.tick_params(axis="y", length=0)
-    c.legend(**_swatches(c.marks(df, "count"), c.less_than))
+    c.legend(**_swatches(c.marks(df, "count")))
     return c.finish(title, c.text("chart.esf_by_sex.note"))

@@ -5,7 +5,7 @@ The theme is defined once, as arguments for :func:`seaborn.set_theme`
 same :func:`theme`), and an analyst's own seaborn chart looks like theirs with
 ``with plots.theme():`` or ``sns.set_theme(**plots.theme_kwargs())``. Charts are drawn at their final size in inches: full width 12.3 × 5.6 in, half
 width 6.0 × 5.6 in (the content area of a 16:9 slide). What every chart carries
-(title, subtitle, source line, "<5" marks) is in :mod:`~rehab_analytics.plots.furniture`.
+(title, subtitle, source line, ".." marks) is in :mod:`~rehab_analytics.plots.furniture`.
 """
 
 from __future__ import annotations
@@ -64,8 +64,6 @@ SEX_COLOURS = {"woman": "#CC79A7", "man": "#0072B2", "unknown": "#999999"}
 TOTAL = "total"
 TOTAL_COLOUR = "#333333"
 SUPPRESSED_COLOUR = "#7F7F7F"
-# Official-statistics symbol for a value hidden to protect another cell.
-SECONDARY_MARK = ".."
 TITLE_SIZE = 20
 SUBTITLE_SIZE = 15
 TEXT_SIZE = 14

@@ -95,7 +95,7 @@ def trend_chart(
         c.ax.text(
             xx,
             0.03,
-            c.less_than,
+            c.mark,
             ha="center",
             fontsize=TEXT_SIZE - 2,
             gid="rehab-suppressed",

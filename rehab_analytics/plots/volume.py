@@ -200,7 +200,7 @@ def cost_chart(
     for col, offset, alpha in zip(
         cols, (height / 2, -height / 2), (1.0, 0.45), strict=True
     ):
-        marks = np.where(_suppressed(costs, col), c.less_than, "–")
+        marks = np.where(_suppressed(costs, col), c.mark, "–")
         rows = zip(
             y + offset, codes, _values(costs, col), hidden[col], marks, strict=True
         )

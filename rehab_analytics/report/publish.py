@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from rehab_analytics import escape
+from rehab_analytics import catalogue, escape
 from rehab_analytics.disclosure import FLAG_SUFFIX
 from rehab_analytics.errors import ParameterError
 
@@ -44,6 +44,8 @@ __all__ = [
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 _MARKS = ("..", ".")
+# The one mark of a hidden cell in every output ("..", as display_values shows).
+_HIDDEN = ".."
 _TEXT = {
     "sv": {
         "contents": "Innehåll",
@@ -52,7 +54,6 @@ _TEXT = {
         "table": "Tabell",
         "title": "Rubrik",
         "deck_title": "Inkluderande rehabilitering – resultat",
-        "note": "Celler markerade <5 eller .. är dolda (röjandekontroll).",
     },
     "en": {
         "contents": "Contents",
@@ -61,7 +62,6 @@ _TEXT = {
         "table": "Table",
         "title": "Title",
         "deck_title": "Inclusive Rehabilitation – results",
-        "note": "Cells marked <5 or .. are hidden (disclosure control).",
     },
 }
 
@@ -145,12 +145,21 @@ def _register(run_dir: Path, job: str, kind: str, entry: dict[str, Any]) -> None
 def _split_markers(
     table: pd.DataFrame, shown: pd.DataFrame
 ) -> tuple[pd.DataFrame, list[list[object]]]:
-    """Blank hidden numeric cells and return them as (row, column, marker) triples.
+    """Blank hidden numeric cells and return them as (row, column, "..") triples.
 
     A numeric cell counts as hidden when ``suppress`` flagged it
-    (``<col>__suppressed``) or its published text is a marker ("<5", ".."); the
-    number itself is then never stored, however it was marked. The flag columns
-    are dropped: the published table has the columns ``display_values`` shows.
+    (``<col>__suppressed``) or its published text is a marker (".." or any text
+    starting with "<"); the number itself is then never stored, and its marker
+    is always "..", however it was hidden or marked, so no output tells a small
+    cell from one hidden to protect it. The flag columns (``__secondary`` ones
+    too) are dropped: the published table has the columns ``display_values``
+    shows.
+
+    Example:
+        >>> t = pd.DataFrame({"n": [3, 40], "n__suppressed": [True, False]})
+        >>> stored, markers = _split_markers(t, pd.DataFrame({"n": ["<5", "40"]}))
+        >>> stored["n"].tolist(), markers
+        ([nan, 40.0], [[0, 'n', '..']])
     """
     columns = [c for c in table.columns if not str(c).endswith(FLAG_SUFFIX)]
     out = table[columns].reset_index(drop=True)
@@ -177,8 +186,7 @@ def _split_markers(
         if not hidden.any():
             continue
         out[col] = values.where(~hidden)
-        marks = text.where(text != "", "..")
-        markers += [[int(i), str(col), str(marks[i])] for i in out.index[hidden]]
+        markers += [[int(i), str(col), _HIDDEN] for i in out.index[hidden]]
     return out, markers
 
 
@@ -203,8 +211,8 @@ def publish_table(
     (:func:`~rehab_analytics.disclosure.require_publishable` raises
     :class:`~rehab_analytics.errors.DisclosureError` otherwise). With a run folder,
     the table is written to ``<run_dir>/tables/<job>__<name>.parquet`` with hidden
-    cells empty, and their markers ("<5") are kept in the job's registry for the
-    xlsx. Without one (an analyst in JupyterLab) nothing is written.
+    cells empty, and their markers ("..") and the threshold are kept in the job's
+    registry for the xlsx. Without one (an analyst in JupyterLab) nothing is written.
 
     Args:
         df: The suppressed table.
@@ -234,7 +242,19 @@ def publish_table(
         tmp.parent.mkdir(parents=True, exist_ok=True)
         stored.to_parquet(tmp, index=False)
         os.replace(tmp, run_dir / file)
-        entry = {"name": name, "file": file, "title": title, "markers": markers}
+        mark = df.attrs.get("disclosure")
+        threshold = (
+            mark.get("threshold")
+            if isinstance(mark, dict)
+            else getattr(mark, "threshold", None)
+        )
+        entry = {
+            "name": name,
+            "file": file,
+            "title": title,
+            "markers": markers,
+            "threshold": None if threshold is None else int(threshold),
+        }
         _register(run_dir, job, "tables", entry)
     return shown
 
@@ -308,7 +328,7 @@ class Publisher:
         shown = publish_table(
             df, name, self.run_dir, job=self.job, lang=self.lang, title=title
         )
-        # Escape cells and headers: raw-file values and markers ("<5") stay text.
+        # Escape cells and headers: raw-file values and markers ("..") stay text.
         return escape.html_table(shown)
 
     def figure(
@@ -412,6 +432,19 @@ def _append(ws: Any, values: list[object]) -> None:
             cell.quotePrefix = True
 
 
+def _hidden_note(tables: list[Mapping[str, Any]], lang: str) -> str:
+    """The explanation of "..", with the threshold the tables were suppressed at."""
+    found = {int(t["threshold"]) for t in tables if t.get("threshold") is not None}
+    if found:
+        threshold = max(found)
+    else:
+        from rehab_analytics.config import settings
+
+        threshold = settings().suppression_threshold
+    lang = lang if lang in catalogue.LANGUAGES else "sv"
+    return catalogue.text("common.hidden_values", lang, threshold=threshold)
+
+
 def write_tables_xlsx(
     run_dir: str | Path,
     tables: list[Mapping[str, Any]],
@@ -421,10 +454,12 @@ def write_tables_xlsx(
 ) -> Path:
     """Write every published table to one workbook: a contents sheet, then one sheet each.
 
-    Numbers stay numbers; hidden cells show their marker ("<5", "..") as text.
-    Text is never a formula: text that starts like one (``=``, ``+``, ``-``,
-    ``@``: :func:`rehab_analytics.escape.starts_formula`) is stored as a string
-    with Excel's quote prefix, so editing the cell keeps it text.
+    Numbers stay numbers; every hidden cell shows ".." as text, whatever marker
+    an older registry holds, and the contents sheet explains ".." once
+    (``common.hidden_values``, with the tables' threshold). Text is never a
+    formula: text that starts like one (``=``, ``+``, ``-``, ``@``:
+    :func:`rehab_analytics.escape.starts_formula`) is stored as a string with
+    Excel's quote prefix, so editing the cell keeps it text.
 
     Args:
         run_dir: The run folder the registry paths are relative to.
@@ -462,16 +497,16 @@ def write_tables_xlsx(
         for values in zip(*columns, strict=True):
             _append(ws, list(values))
         position = {str(c): j for j, c in enumerate(df.columns)}
-        for row, col, marker in entry.get("markers", []):
+        for row, col, _marker in entry.get("markers", []):
             cell = ws.cell(row=int(row) + 2, column=position[str(col)] + 1)
-            _put(cell, marker)
+            _put(cell, _HIDDEN)
             cell.alignment = right
         ws.freeze_panes = "A2"
         for j, col in enumerate(df.columns, start=1):
             width = max([len(str(col))] + [len(str(v)) for v in df[col].head(200)])
             ws.column_dimensions[ws.cell(1, j).column_letter].width = min(50, width + 2)
     contents.append([])
-    _append(contents, [text["note"]])
+    _append(contents, [_hidden_note(tables, lang)])
     contents.column_dimensions["A"].width = 34
     contents.column_dimensions["D"].width = 60
     tmp = _tmp_sibling(path)

@@ -41,6 +41,7 @@ from rehab_analytics.tables.outcomes import (
     volume_table,
 )
 from rehab_analytics.tables.people import (
+    AT_RISK_WEEKS,
     age_sex_table,
     delivery_changes,
     esf_table,
@@ -51,6 +52,7 @@ from rehab_analytics.tables.people import (
     occupation_table,
     step_distribution_table,
     step_summary_table,
+    time_at_risk_table,
     time_curve_table,
     time_summary_table,
 )
@@ -74,6 +76,8 @@ __all__ = [
     "income_change_table",
     "occupation_table",
     "exit_reason_table",
+    "AT_RISK_WEEKS",
+    "time_at_risk_table",
     "time_curve_table",
     "time_summary_table",
     "step_distribution_table",

@@ -20,6 +20,9 @@ from rehab_analytics.tables.core import (
     select,
 )
 
+# The counts of every outcome table are the same cells wherever they appear.
+_OUTCOME_CELLS = {"cells": {"n": "outcome.n", "events": "outcome.events"}}
+
 __all__ = [
     "background_table",
     "casemix_table",
@@ -65,6 +68,8 @@ def enrolment_table(
         threshold=threshold,
         count_cols=["cumulative_enrolled"],
         denominator_col=None,
+        cells={"cumulative_enrolled": "enrolment.cumulative"},
+        dims={UNIT: UNIT, "date": "month"},
     )
 
 
@@ -73,11 +78,16 @@ def goal_table(
     plan: pd.DataFrame,
     anonymous: pd.DataFrame | None,
     threshold: int,
+    *,
+    start=None,
+    end=None,
 ) -> pd.DataFrame:
     """Enrolled (identified + anonymous) against the plan, per subproject.
 
     ``enrolled = identified + anonymous``, so a hidden anonymous count hides the
-    enrolled count (and share) too.
+    enrolled count (and share) too. With ``start`` and ``end``: episodes started
+    in the period against the plan of the years it covers, pro rata
+    (:func:`rehab_analytics.measures.goal_attainment`).
 
     Returns:
         ``subproject, planned, identified, anonymous, enrolled, share``.
@@ -86,7 +96,7 @@ def goal_table(
         >>> goal_table  # doctest: +ELLIPSIS
         <function goal_table at ...>
     """
-    table = measures.goal_attainment(people, plan, anonymous)
+    table = measures.goal_attainment(people, plan, anonymous, start=start, end=end)
     columns = ["subproject", "planned", "identified", "anonymous", "enrolled", "share"]
     counts = ["identified", "anonymous", "enrolled"]
     kwargs = dict(
@@ -94,6 +104,8 @@ def goal_table(
         count_cols=counts,
         denominator_col=None,
         share_cols=["share"],
+        cells={"identified": "valid", "anonymous": "anonymous", "enrolled": "enrolled"},
+        dims={UNIT: UNIT},
     )
     out = disclosure.suppress(table[columns], **kwargs)
     return disclosure.suppress(_hide_together(out, counts), **kwargs)
@@ -126,6 +138,12 @@ def volume_table(
         sex_col="sex",
         keys=[UNIT, "sex"],
         margins=[[UNIT], ["sex"]],
+        cells={
+            "enrolled_episodes": "episodes",
+            "enrolled_persons": "persons",
+            "exited": "exits",
+            "anonymous": "anonymous",
+        },
     )
 
 
@@ -161,6 +179,8 @@ def background_table(people: pd.DataFrame, field: str, threshold: int) -> pd.Dat
         denominator_col="total",
         share_cols=["share"],
         margins=[[UNIT], [field]],
+        cells={"count": "episodes", "total": ("episodes", [field])},
+        dims={UNIT: UNIT, field: field},
     )
 
 
@@ -182,6 +202,7 @@ def outcome_table(
     """
     keys = [by] if isinstance(by, str) else list(by or [])
     table = measures.outcome_shares(people, outcome, by=keys or None)
+    cells = dict(_OUTCOME_CELLS, fixed={"outcome": outcome}, dims={k: k for k in keys})
     if "sex" in keys:
         others = [k for k in keys if k != "sex"]
         return disclosure.suppress(
@@ -190,8 +211,11 @@ def outcome_table(
             sex_col="sex",
             keys=keys,
             margins=[others, ["sex"]] if others else [[]],
+            **cells,
         )
-    return disclosure.suppress(table, threshold=threshold, margins=[[]] if keys else ())
+    return disclosure.suppress(
+        table, threshold=threshold, margins=[[]] if keys else (), **cells
+    )
 
 
 def outcome_summary_table(
@@ -226,7 +250,14 @@ def outcome_summary_table(
     table = table[[*front, *[c for c in table.columns if c not in front]]]
     # every part was suppressed; suppressing again keeps their flags
     return disclosure.suppress(
-        table, threshold=threshold, keys=front, margins=(), sex_col=None
+        table,
+        threshold=threshold,
+        keys=front,
+        margins=(),
+        sex_col=None,
+        **_OUTCOME_CELLS,
+        dims={k: k for k in front},
+        fixed={UNIT: unit} if unit is not None else {},
     )
 
 
@@ -254,6 +285,9 @@ def compare_table(
         threshold=threshold,
         share_cols=("share", "rest_share", "difference", "ci_low", "ci_high"),
         margins=[[]],
+        **_OUTCOME_CELLS,
+        dims={"unit": UNIT},
+        fixed={"outcome": outcome},
     )
     out = _hide_with(out, ["p_value", "p_adjusted"], ["share"], threshold)
     hidden = _flags(out, f"share{FLAG_SUFFIX}")
@@ -313,6 +347,9 @@ def casemix_table(
         count_cols=["n", "observed"],
         share_cols=["crude_share", "expected_share"],
         margins=[[]],
+        cells={"n": "outcome.n", "observed": "outcome.events"},
+        dims={"unit": UNIT},
+        fixed={"outcome": outcome},
     )
     out = _hide_with(
         out, ["expected", "oe", "ci_low", "ci_high"], ["n", "observed"], threshold, "n"
@@ -331,7 +368,14 @@ def trend_table(
         <function trend_table at ...>
     """
     table = measures.trend(people, outcome, by=None)
-    return disclosure.suppress(table, threshold=threshold, margins=[[]])
+    return disclosure.suppress(
+        table,
+        threshold=threshold,
+        margins=[[]],
+        **_OUTCOME_CELLS,
+        dims={"period": "exit_tertial"},
+        fixed={"outcome": outcome},
+    )
 
 
 def cost_table(
@@ -362,6 +406,9 @@ def cost_table(
         count_cols=["participants", "work_or_study"],
         denominator_col=None,
         share_cols=(),
+        cells={"participants": "valid", "work_or_study": "outcome.events"},
+        dims={UNIT: UNIT},
+        fixed={"outcome": OUTCOME},
     )
     for ratio, count in ratios.items():
         out = _hide_with(out, [ratio], [count], threshold, count)

@@ -221,7 +221,7 @@ def test_require_publishable_rejects_unmarked_and_leaky_tables():
 
 
 def test_display_values_swedish_and_english():
-    """Suppressed counts show '<5', shares '..'; numbers follow sv/en conventions."""
+    """Hidden counts and shares both show '..'; numbers follow sv/en conventions."""
     table = pd.DataFrame(
         {
             "unit": ["a", "b", "c"],
@@ -235,32 +235,33 @@ def test_display_values_swedish_and_english():
     assert sv.columns.tolist() == ["unit", "n", "share", "oe"]
     assert sv.to_dict("list") == {
         "unit": ["a", "b", "c"],
-        "n": ["<5", "12\u00a0345", "40"],
+        "n": ["..", "12\u00a0345", "40"],
         "share": ["..", "25,5\u00a0%", ""],
         "oe": ["1,00", "0,88", "1,25"],
     }
-    en = display_values(published, lang="en", share_mark="–", decimals=0)
-    assert en["n"].tolist() == ["<5", "12,345", "40"]
+    en = display_values(published, lang="en", mark="–", decimals=0)
+    assert en["n"].tolist() == ["–", "12,345", "40"]
     assert en["share"].tolist() == ["–", "26%", ""]
 
 
-def test_display_values_uses_the_threshold_and_refuses_raw_tables():
-    """The '<t' mark follows the threshold; unsuppressed input raises DisclosureError."""
+def test_display_values_mark_does_not_show_the_threshold():
+    """At any threshold a hidden count is '..', never '<t'; raw input is refused."""
     published = suppress(pd.DataFrame({"n": [2, 7]}), threshold=3)
-    assert display_values(published)["n"].tolist() == ["<3", "7"]
+    assert display_values(published)["n"].tolist() == ["..", "7"]
     with pytest.raises(DisclosureError, match="display_values"):
         display_values(pd.DataFrame({"n": [7]}))
     with pytest.raises(ValueError, match="expected 'sv' or 'en'"):
         display_values(published, lang="de")
 
 
-def test_secondary_cells_are_marked_dots_not_less_than():
-    """Cells hidden only to protect another show '..', primary ones '<5'."""
+def test_small_and_protecting_cells_show_the_same_mark():
+    """A primary (small) and a secondary (protecting) cell display identically."""
     table = pd.DataFrame(
         {"unit": ["a", "a", "a", "b", "b"], "reason": ["x", "y", "z", "x", "y"]}
     ).assign(count=[3, 40, 60, 25, 30])
     out = suppress(table, count_cols=("count",), margins=[["unit"]])
     assert out["count__suppressed"].tolist() == [True, True, False, False, False]
+    # the flag is kept (internal) but changes nothing that is displayed
     assert out["count__secondary__suppressed"].tolist() == [
         False,
         True,
@@ -268,12 +269,39 @@ def test_secondary_cells_are_marked_dots_not_less_than():
         False,
         False,
     ]
-    assert display_values(out)["count"].tolist() == ["<5", "..", "60", "25", "30"]
-    assert "count__secondary__suppressed" not in display_values(out).columns
+    shown = display_values(out)
+    assert shown["count"].tolist() == ["..", "..", "60", "25", "30"]
+    assert "count__secondary__suppressed" not in shown.columns
+    unflagged = out.drop(columns=["count__secondary__suppressed"])
+    unflagged.attrs = out.attrs
+    pdt.assert_frame_equal(display_values(unflagged), shown)
     pdt.assert_frame_equal(
         suppress(out, count_cols=("count",), margins=[["unit"]]), out
     )
     by_sex = suppress(
         pd.DataFrame({"sex": ["woman", "man"], "n": [3, 80]}), sex_col="sex"
     )
-    assert display_values(by_sex, lang="en")["n"].tolist() == ["<5", ".."]
+    assert by_sex["n__secondary__suppressed"].tolist() == [False, True]
+    assert display_values(by_sex, lang="en")["n"].tolist() == ["..", ".."]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    counts=st.lists(st.integers(0, 60), min_size=2, max_size=8),
+    threshold=st.integers(2, 10),
+    lang=st.sampled_from(["sv", "en"]),
+)
+def test_every_hidden_cell_shows_dots_and_nothing_shows_less_than(
+    counts, threshold, lang
+):
+    """Whatever is hidden, and why, it shows '..'; no display text starts with '<'."""
+    table = pd.DataFrame(
+        {"unit": [f"u{i % 2}" for i in range(len(counts))], "n": counts}
+    ).assign(share=lambda d: d["n"] / 100)
+    out = suppress(table, threshold=threshold, margins=[["unit"]])
+    shown = display_values(out, lang=lang)
+    for col in ("n", "share"):
+        hidden = out[f"{col}__suppressed"].to_numpy()
+        assert (shown[col].to_numpy()[hidden] == "..").all()
+        assert not (shown[col].to_numpy()[~hidden] == "..").any()
+        assert not shown[col].str.startswith("<").any()

@@ -126,7 +126,7 @@ def test_labelled_translates_codes_headers_and_keeps_the_flags():
     assert out["Number__suppressed"].tolist() == [True, False]
     assert out.attrs["disclosure"]["count_cols"] == ["Number"]
     assert out["p-value"].tolist() == ["<0.001", "0.200"]
-    assert disclosure.display_values(out, lang="en")["Number"].tolist() == ["<5", "40"]
+    assert disclosure.display_values(out, lang="en")["Number"].tolist() == ["..", "40"]
 
 
 def test_publish_writes_table_figure_and_takeaway(tmp_path, sample):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from rehab_analytics import narrative
+from rehab_analytics import catalogue, narrative
 
 NBSP = "\u00a0"
 SHARE = {"n": 83, "share": 0.4337, "ci_low": 0.331, "ci_high": 0.544}
@@ -192,20 +192,70 @@ def test_mcnemar_hidden_counts_keep_the_verdict_only():
     assert "not shown" in text and "no established change" in text and "%" not in text
 
 
+@pytest.mark.parametrize(
+    ("value", "sv", "en"),
+    [
+        (0.0, "McNemar p < 0,05: en säkerställd", "McNemar p < 0.05: a real change"),
+        (0.05, "McNemar p ≥ 0,05: ingen", "McNemar p ≥ 0.05: no established"),
+    ],
+)
+def test_mcnemar_sentence_quotes_a_coarse_p_value_as_its_side(value, sv, en):
+    """A coarse p (few discordant pairs) is quoted as "p < 0.05"/"p ≥ 0.05" only."""
+    row = {
+        "n": 40,
+        "before": pd.NA,
+        "after": pd.NA,
+        "p_value": value,
+        "p_value__coarse__suppressed": True,
+    }
+    assert sv in narrative.mcnemar_sentence(row, "sv")
+    assert en in narrative.mcnemar_sentence(row, "en")
+
+
+def test_crude_verdict_quotes_a_coarse_adjusted_p_value_as_its_side():
+    """A coarse Holm p flows into the comparison sentence as "p < 0.05"."""
+    rest = {**_rest(0.16, 0.05, 0.27, 0.0), "p_adjusted__coarse__suppressed": True}
+    text = narrative.comparison_sentence(
+        "dino", SHARE, vs_rest=rest, casemix=False, lang="en"
+    )
+    assert "p < 0.05" in text and "p < 0.001" not in text
+
+
 def test_time_sentence_labels_completed_only_median():
-    """The KM median counts the censored; the completed-only median says so."""
+    """The KM median (weeks) counts the censored; the completed-only median says so."""
     row = {
         "n": 105,
         "censored": 21,
-        "km_median_days": 300.0,
-        "km_median_ci_low": 216.0,
-        "km_median_ci_high": 345.0,
-        "completed_median_days": 252.0,
+        "km_median_weeks": 43.0,
+        "km_median_ci_low": 31.0,
+        "km_median_ci_high": 50.0,
+        "completed_median_weeks": 36.0,
     }
     text = narrative.time_sentence(row, "sv")
-    assert "300 dagar" in text and "21 som fortfarande deltar" in text
-    assert "endast avslutade: underskattar tiden" in text
-    assert "not reached" in narrative.time_sentence({"km_median_days": None}, "en")
+    assert "inom 43 veckor (95\u00a0% KI 31–50;" in text
+    assert "21 som fortfarande deltar" in text
+    assert "medianen 36 veckor (endast avslutade: underskattar tiden)" in text
+    row = {"n": 20, "km_median_weeks": None}
+    assert "not reached" in narrative.time_sentence(row, "en")
+
+
+def test_a_hidden_median_is_not_shown_rather_than_not_reached():
+    """Hidden for few people (n or at risk) the median is "not shown", in text and title."""
+    shown = narrative.time_title({"n": 20, "km_median_weeks": 12.0}, "en", "aktiv")
+    assert shown == "Extended AKTIV: half had left within 12 weeks (Kaplan–Meier)"
+    few_people = {"n": None, "n__suppressed": True, "km_median_weeks": None}
+    past_curve = {"n": 20, "km_median_weeks": None, "km_median_weeks__suppressed": True}
+    for row in (few_people, past_curve, None):
+        assert narrative.time_sentence(row, "en") == (
+            "The median time in the programme is not shown: it would rest on too few "
+            "participants."
+        )
+    assert narrative.time_title(few_people, "en", "aktiv") == (
+        "Extended AKTIV: time in the programme (too few participants to show a curve)"
+    )
+    assert narrative.time_title(past_curve, "en", "aktiv") == (
+        "Extended AKTIV: time in the programme (Kaplan–Meier)"
+    )
 
 
 def test_funnel_and_casemix_takeaways():
@@ -221,8 +271,12 @@ def test_funnel_and_casemix_takeaways():
 
 
 def test_caveats_hide_a_small_misregistration_count():
-    """Misregistrations below the threshold are said to be 'fewer than 5'."""
-    assert "Fewer than 5" in narrative.caveats("en", threshold=5, misregistrations=None)
+    """A hidden misregistration count is 'not shown', never said to be small."""
+    hidden = narrative.caveats("en", threshold=5, misregistrations=None)
+    assert "registered in error are left out (the number is not shown)" in hidden
+    assert "fewer than 5" not in hidden.lower().replace(
+        catalogue.text("common.hidden_values", "en", threshold=5).lower(), ""
+    )
     assert "9 episodes" in narrative.caveats("en", threshold=5, misregistrations=9)
     assert "Unga vuxna" in narrative.caveats(
         "sv", threshold=5, small_units=["unga_vuxna"]
@@ -233,3 +287,74 @@ def test_heading_and_text_render_as_markdown():
     """Headings are numbered Markdown from the catalogue; Text shows as Markdown."""
     head = narrative.heading("outcomes", "sv", 4)
     assert head == "## 4. Resultat" and head._repr_markdown_() == head
+
+
+@pytest.mark.parametrize(
+    ("lang", "threshold", "first"),
+    [
+        (
+            "sv",
+            5,
+            "- Visas som ..: färre än 5, eller dolt så att ett litet antal inte kan "
+            "räknas fram.",
+        ),
+        (
+            "en",
+            3,
+            "- Shown as ..: fewer than 3, or hidden so that a small number cannot be "
+            "worked out.",
+        ),
+    ],
+)
+def test_caveats_explain_the_mark_once_then_the_zero_and_all_policy(
+    lang, threshold, first
+):
+    """The caveats open with the '..' explanation (run's threshold) and the 0/100 % rule."""
+    lines = narrative.caveats(lang, threshold=threshold).splitlines()
+    assert lines[0] == first
+    policy = catalogue.text(
+        "narrative.caveat.group_disclosure", lang, threshold=threshold
+    )
+    assert lines[1] == f"- {policy}"
+    assert ("0 %" if lang == "sv" else "0%") in policy and "48" in policy
+    assert sum(".." in line for line in lines) == 1
+    assert "<" not in "\n".join(lines)
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_sentences_for_hidden_values_never_say_the_value_is_small(lang):
+    """A hidden n or share is 'not shown': 'too few' would tell the reader it is small."""
+    hidden = {"n": pd.NA, "share": pd.NA, "share__suppressed": True}
+    texts = [
+        narrative.comparison_sentence("aktiv", hidden, lang=lang, casemix=False),
+        narrative.comparison_sentence(
+            "aktiv",
+            SHARE,
+            oe={"oe": pd.NA, "ci_low": pd.NA, "ci_high": pd.NA},
+            lang=lang,
+        ),
+        narrative.enrolment_sentence({"enrolled": pd.NA}, lang, "dino"),
+        narrative.step_sentence(hidden, "step", lang),
+        narrative.mcnemar_sentence(
+            {"n": 75, "before": pd.NA, "after": pd.NA, "p_value": 0.3}, lang
+        ),
+        narrative.caveats(lang, threshold=5, misregistrations=None).split("\n", 2)[2],
+    ]
+    not_shown = "visas inte" if lang == "sv" else "not shown"
+    small = (
+        ("för få", "färre än", "under 5")
+        if lang == "sv"
+        else ("too few", "fewer than", "below 5")
+    )
+    for text in texts:
+        assert not_shown in text, text
+        assert not any(word in text.lower() for word in small), text
+        assert "<5" not in text
+
+
+def test_slide_notes_keep_one_short_line_on_the_mark():
+    """Slide notes: source, n, then one short line saying what '..' is."""
+    notes = narrative.source_notes("sv", source="SUS", n=None, threshold=5)
+    assert notes == "Källa: SUS. visas inte. ..: färre än 5, eller dolt som skydd."
+    en = narrative.source_notes("en", source="SUS", n=442, threshold=3)
+    assert en == "Source: SUS. n = 442. ..: fewer than 3, or hidden as protection."

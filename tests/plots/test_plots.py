@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
@@ -153,25 +155,34 @@ def _exits(no_exits: str | None = None) -> pd.DataFrame:
     )
 
 
-def _curves(no_exits: str | None = None) -> pd.DataFrame:
+def _curves(no_exits: str | None = None, few: str | None = None) -> pd.DataFrame:
+    """Weekly curves as ``tables.time_curve_table`` publishes them; ``few`` has n = 3."""
     parts = []
     for i, unit in enumerate(UNITS):
-        days = np.array([0, 60, 120, 240, 400])
+        weeks = np.array([0, 9, 17, 34, 57])
         surv = np.array([1.0, 0.9, 0.7, 0.4, 0.2]) ** (1 + i / 3)
         if unit == no_exits:
-            days, surv = np.array([0]), np.array([1.0])
+            weeks, surv = np.array([0, 20]), np.array([1.0, 1.0])
+        if unit == few:
+            weeks, surv = np.array([0]), np.array([1.0])
         parts.append(
             pd.DataFrame(
                 {
                     "subproject": unit,
-                    "days": days,
+                    "weeks": weeks,
+                    "n": 3 if unit == few else 40 + i,
                     "survival": surv,
                     "ci_low": surv * 0.85,
                     "ci_high": np.minimum(surv * 1.1, 1),
                 }
             )
         )
-    return suppress(pd.concat(parts, ignore_index=True), count_cols=(), share_cols=())
+    return suppress(
+        pd.concat(parts, ignore_index=True),
+        count_cols=["n"],
+        denominator_col="n",
+        share_cols=["survival", "ci_low", "ci_high"],
+    )
 
 
 def _steps() -> pd.DataFrame:
@@ -400,15 +411,15 @@ def test_raw_table_is_refused():
 
 
 def test_suppressed_share_is_marked_not_drawn():
-    """A hidden unit gets a "<5" mark and no dot; the others are drawn."""
+    """A hidden unit gets a ".." mark and no dot; the others are drawn."""
     ax = plots.outcome_shares_chart(
         _shares(n=(40, 3, 20), events=(20, 1, 12)), outcome="work_or_study_after"
     )
     marks = [t.get_text() for t in ax.texts if t.get_gid() == "rehab-suppressed"]
-    assert marks == ["<5: visas inte"]
+    assert marks == ["..: visas inte"]
     dots = [line for line in ax.lines if line.get_marker() not in ("None", None, "")]
     assert len(dots) == 2
-    assert "Motiverande insatser (n = <5)" in [
+    assert "Motiverande insatser (n = ..)" in [
         t.get_text() for t in ax.get_yticklabels()
     ]
 
@@ -422,7 +433,8 @@ def test_income_heat_map_hatches_hidden_cells_and_labels_only_shown_ones():
     assert len(hatched) == hidden.sum() >= 2
     assert {(p.get_x(), p.get_y()) for p in hatched} >= {(1.0, 0.0)}  # row 0, col 1
     marks = [t.get_text() for t in ax.texts if t.get_gid() == "rehab-suppressed"]
-    assert sorted(marks) == sorted(["<5", ".."])
+    # one small cell and one hidden to protect it: the same mark for both
+    assert marks == ["..", ".."]
     labels = [t.get_text() for t in ax.texts]
     assert "61%\n(20)" in labels and not any("(3)" in t or "(10)" in t for t in labels)
     assert labels.count("0") == 3
@@ -430,12 +442,35 @@ def test_income_heat_map_hatches_hidden_cells_and_labels_only_shown_ones():
 
 
 def test_hidden_count_is_hatched_at_threshold_not_zero():
-    """A hidden pyramid bar spans 0..threshold with hatching and a "<5" label."""
+    """A hidden pyramid bar spans 0..threshold with hatching and a ".." label."""
     ax = plots.age_sex_chart(_profile(), unit="dino", lang="en")
     hatched = [p for p in ax.patches if p.get_hatch()]
     assert len(hatched) == 2
     assert sorted(abs(p.get_width()) for p in hatched) == [5, 5]
-    assert "Not shown (fewer than 5)" in _all_text(ax)
+    marks = [t.get_text() for t in ax.texts if t.get_gid() == "rehab-suppressed"]
+    assert marks == ["..", ".."]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[-1] == "..: fewer than 5, or hidden as protection"
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+@pytest.mark.parametrize("name", sorted(CHARTS))
+def test_hidden_values_have_one_mark_and_one_legend_entry(name, lang):
+    """Every chart marks hidden values '..' (never '<5') with one legend entry."""
+    func, make, kwargs, _ = CHARTS[name]
+    table = make()
+    ax = func(table, lang=lang, **kwargs)
+    text = _all_text(ax)
+    assert re.search(r"<\s*\d", text) is None, text
+    legend = ax.get_legend()
+    labels = [t.get_text() for t in legend.get_texts()] if legend else []
+    swatch = catalogue.text("common.suppressed_legend", lang, threshold=5)
+    marks = [t.get_text() for t in ax.texts if t.get_gid() == "rehab-suppressed"]
+    hidden = any(table[c].any() for c in table.columns if c.endswith("__suppressed"))
+    assert all(m.split(":")[0] == ".." for m in marks), marks
+    # one swatch explains '..' when something is hidden; no second kind of mark
+    assert labels.count(swatch) == (1 if hidden else 0), labels
+    assert not [t for t in labels if t.startswith("..") and t != swatch]
 
 
 def test_stacked_bars_show_hidden_rest_as_one_hatched_segment():
