@@ -19,6 +19,7 @@ from rehab_analytics.config import limits
 from rehab_analytics.errors import InputFileError
 from rehab_analytics.escape import excerpt
 from rehab_analytics.ingest.limits import (
+    ZIP_ERRORS,
     check_file_size,
     check_shared_strings,
     check_sheet,
@@ -104,7 +105,7 @@ def sniff_format(path: Path, *, display: str | None = None) -> str:
                         "password-protected: save an unprotected copy.", file=name
                     )
                 return "xlsx"
-        except zipfile.BadZipFile:
+        except ZIP_ERRORS:
             raise InputFileError(
                 "the file is corrupt or truncated (a damaged zip container). Expected a "
                 "complete xlsx/ods file; ask the sender to save and send it again.",

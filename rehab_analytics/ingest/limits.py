@@ -15,6 +15,7 @@ import posixpath
 import re
 import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 from rehab_analytics.config import LIMIT_ENV, Limits
@@ -22,7 +23,19 @@ from rehab_analytics.errors import InputFileError, LimitError
 from rehab_analytics.ingest.extent import sheet_extent
 from rehab_analytics.sources import quote
 
+# What zipfile raises on a damaged or hostile container: a bad directory, a
+# truncated or corrupt deflate stream, an unsupported zip version or method.
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    zlib.error,
+)
+
 __all__ = [
+    "ZIP_ERRORS",
     "limit_error",
     "check_file_size",
     "check_zip_directory",
@@ -181,7 +194,7 @@ def _read_part(archive: zipfile.ZipFile, part: str, name: str) -> bytes:
     """Return a part's bytes; zipfile stops at the listed size and checks the CRC."""
     try:
         return archive.read(part)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+    except ZIP_ERRORS as exc:
         raise InputFileError(
             f"part {_part_name(part)} of the workbook is damaged ({type(exc).__name__}). "
             "Expected a complete workbook; open it in Excel or LibreOffice, save a new "
@@ -241,7 +254,7 @@ def _xlsx_targets(archive: zipfile.ZipFile) -> tuple[dict[str, str], list[str]]:
             if "xl/_rels/workbook.xml.rels" in names
             else b""
         )
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+    except ZIP_ERRORS:
         return {}, []
     targets: dict[str, str] = {}
     shared = []
@@ -279,7 +292,7 @@ def check_shared_strings(path: Path, name: str, lim: Limits) -> None:
     """
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError):
+    except ZIP_ERRORS:
         return
     with archive:
         names = set(archive.namelist())
@@ -290,7 +303,7 @@ def check_shared_strings(path: Path, name: str, lim: Limits) -> None:
                 with archive.open(part) as stream:
                     while chunk := stream.read(_CHUNK):
                         carry = _check_runs(chunk, carry, name, lim, None)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            except ZIP_ERRORS as exc:
                 raise InputFileError(
                     f"part {_part_name(part)} of the workbook is damaged "
                     f"({type(exc).__name__}). Expected a complete workbook; save a new "
@@ -331,7 +344,7 @@ def check_sheet(path: Path, fmt: str, sheet: str, name: str, lim: Limits) -> Non
         return
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError):
+    except ZIP_ERRORS:
         return  # calamine reports the damage
     with archive:
         names = archive.namelist()

@@ -314,3 +314,51 @@ def test_missing_column_message_quotes_short_escaped_headers(tmp_path):
     assert "'Pnr\\x1b[31m'" in message and "\x1b" not in message
     assert "y" * 61 not in message and "(300 characters)" in message
     assert "and 12 more" in message
+
+
+def _zip_with(tmp_path, name: str, patch) -> object:
+    import io
+    import zipfile as zf
+
+    buffer = io.BytesIO()
+    with zf.ZipFile(buffer, "w", zf.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>" * 200)
+        archive.writestr("xl/workbook.xml", "<workbook/>" * 200)
+    path = tmp_path / name
+    path.write_bytes(patch(buffer.getvalue()))
+    return path
+
+
+def test_a_zip_of_an_unsupported_version_is_a_named_input_error(tmp_path) -> None:
+    """zipfile raises NotImplementedError for version 6.4: it must not escape."""
+    from rehab_analytics.errors import InputFileError
+    from rehab_analytics.ingest.formats import sniff_format
+
+    def version_64(data: bytes) -> bytes:
+        out = bytearray(data)
+        start = out.find(b"PK\x01\x02")
+        out[start + 6] = 64  # version needed to extract
+        return bytes(out)
+
+    path = _zip_with(tmp_path, "odd.xlsx", version_64)
+    with pytest.raises(InputFileError, match="corrupt or truncated"):
+        sniff_format(path, display="odd.xlsx")
+
+
+def test_a_damaged_deflate_stream_is_a_named_input_error(tmp_path) -> None:
+    """A corrupt compressed part raises zlib.error inside zipfile: it must not escape."""
+    import zipfile as zf
+
+    from rehab_analytics.errors import InputFileError
+    from rehab_analytics.ingest.limits import _read_part
+
+    def scramble(data: bytes) -> bytes:
+        out = bytearray(data)
+        start = out.find(b"xl/workbook.xml") + len("xl/workbook.xml")
+        for i in range(start + 2, start + 12):
+            out[i] ^= 0xFF
+        return bytes(out)
+
+    path = _zip_with(tmp_path, "broken.xlsx", scramble)
+    with zf.ZipFile(path) as archive, pytest.raises(InputFileError, match="damaged"):
+        _read_part(archive, "xl/workbook.xml", "broken.xlsx")
