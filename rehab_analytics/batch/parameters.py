@@ -272,8 +272,9 @@ def default_period(processed_dir: str | Path) -> tuple[str, str] | None:
     import pandas as pd
 
     from rehab_analytics.errors import InputFileError
+    from rehab_analytics.processed import OUTPUT_FILES
 
-    path = Path(processed_dir) / "participants.parquet"
+    path = Path(processed_dir) / OUTPUT_FILES["participants"]
     if not path.is_file():
         return None  # the batch says what is missing
     try:

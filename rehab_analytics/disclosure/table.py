@@ -1,9 +1,4 @@
-"""Primary and secondary suppression of one table, and the publishable check.
-
-Every table, chart, slide and HTML page goes through :func:`suppress` first;
-writers call :func:`require_publishable` and show values with
-:func:`display_values`.
-"""
+"""Primary and secondary suppression of one table, the publishable check, display strings."""
 
 from __future__ import annotations
 
@@ -329,7 +324,10 @@ def suppress(
         "fixed": dict(fixed or {}),
         "scope": rule.scope if rule is not None else "",
     }
-    key_of = {c: row_keys(table, c, mark_cells) for c in cells}
+    recorder = active_recording()
+    # cell keys cost a string per row: only for a run's rule or its recording
+    needed = recorder is not None or (rule is not None and bool(rule.hidden))
+    key_of = {c: row_keys(table, c, mark_cells) for c in cells} if needed else {}
 
     out = table.copy()
     margin_ids = [_group_ids(out, cols) for cols in margin_cols]
@@ -356,7 +354,7 @@ def suppress(
             small |= present & ~np.isnan(values) & (rest > 0) & (rest < threshold)
         primary = (prior & ~_flags(out, f"{col}{SECONDARY_SUFFIX}")) | small
         mask = prior | small
-        if rule is not None and col in key_of:
+        if rule is not None and rule.hidden and col in key_of:
             mask |= present & np.array([rule.hides(k) for k in key_of[col]], bool)
         unprotected += _secondary(values, mask, present, margin_ids, sex_ids)
         hidden[col] = mask
@@ -387,7 +385,6 @@ def suppress(
     for col, mask in secondary.items():
         if mask.any():
             out[f"{col}{SECONDARY_SUFFIX}"] = mask
-    recorder = active_recording()
     if recorder is not None and key_of:
         recorder.add(
             key_of,

@@ -8,6 +8,7 @@ from rehab_analytics.figures.core import (
     Chart,
     Context,
     _draw,
+    _goal,
     _goal_total,
     _row,
     _visible_sum,
@@ -49,14 +50,7 @@ def enrolment(ctx: Context, unit: str | None = None) -> Chart:
     table = ft.enrolment_table(
         ctx.participants, ctx.subprojects, ctx.threshold, units=units, total=bool(unit)
     )
-    goal = ft.goal_table(
-        ctx.participants,
-        ctx.subprojects,
-        ctx.anonymous,
-        ctx.threshold,
-        start=ctx.start,
-        end=ctx.end,
-    )
+    goal = _goal(ctx)
     row = _row(goal, UNIT, unit) if unit else _goal_total(goal)
     title = narrative.enrolment_sentence(row, ctx.lang, unit)
     figure = _draw(ctx, plots.enrolment_chart, table)

@@ -405,6 +405,20 @@ def _row(table: pd.DataFrame, column: str | None = None, value: object = None):
     return table.iloc[0] if len(table) else None
 
 
+def _goal(ctx: Context) -> pd.DataFrame:
+    """Enrolled against the plan for the context's period (goal table, all units)."""
+    from rehab_analytics import tables as ft
+
+    return ft.goal_table(
+        ctx.participants,
+        ctx.subprojects,
+        ctx.anonymous,
+        ctx.threshold,
+        start=ctx.start,
+        end=ctx.end,
+    )
+
+
 def _visible_sum(table: pd.DataFrame, column: str) -> float | None:
     if column not in table.columns:
         return None

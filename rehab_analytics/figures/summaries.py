@@ -9,6 +9,7 @@ from rehab_analytics import tables as ft
 from rehab_analytics.figures.core import (
     Context,
     Table,
+    _goal,
     _goal_total,
     _row,
     _title,
@@ -53,14 +54,7 @@ def goal_attainment(ctx: Context, unit: str | None = None) -> Table:
         >>> goal_attainment  # doctest: +ELLIPSIS
         <function goal_attainment at ...>
     """
-    table = ft.goal_table(
-        ctx.participants,
-        ctx.subprojects,
-        ctx.anonymous,
-        ctx.threshold,
-        start=ctx.start,
-        end=ctx.end,
-    )
+    table = _goal(ctx)
     table = select(table, unit)
     text = narrative.enrolment_sentence(
         _row(table) if unit else _goal_total(table), ctx.lang, unit
@@ -295,14 +289,7 @@ def unit_summary(ctx: Context, unit: str) -> narrative.Text:
         >>> unit_summary  # doctest: +ELLIPSIS
         <function unit_summary at ...>
     """
-    goal = ft.goal_table(
-        ctx.participants,
-        ctx.subprojects,
-        ctx.anonymous,
-        ctx.threshold,
-        start=ctx.start,
-        end=ctx.end,
-    )
+    goal = _goal(ctx)
     shares = ft.outcome_table(ctx.episodes, OUTCOME, ctx.threshold)
     oe = ft.casemix_table(
         ctx.episodes, OUTCOME, ctx.threshold, covariates=ctx.casemix_covariates

@@ -37,22 +37,17 @@ _BANDS = {
 }
 
 
-def _index(keys: Iterable[str]) -> dict[tuple[str, frozenset], str]:
-    out = {}
-    for key in keys:
-        family, dims = parse_key(key)
-        out[(family, frozenset(dims.items()))] = key
-    return out
+def _index(cells: list[tuple[str, str, dict]]) -> dict[tuple[str, frozenset], str]:
+    return {(family, frozenset(dims.items())): key for key, family, dims in cells}
 
 
 def _key(index, family: str, dims: Mapping[str, str]) -> str | None:
     return index.get((family, frozenset(dims.items())))
 
 
-def _union(index, keys) -> list[Relation]:
+def _union(index, cells) -> list[Relation]:
     out = []
-    for key in keys:
-        family, dims = parse_key(key)
+    for key, family, dims in cells:
         if family != "outcome.events" or dims.get("outcome") != _WOS:
             continue
         parts = [
@@ -72,10 +67,9 @@ def _union(index, keys) -> list[Relation]:
     return out
 
 
-def _goal(index, keys) -> list[Relation]:
+def _goal(index, cells) -> list[Relation]:
     out = []
-    for key in keys:
-        family, dims = parse_key(key)
+    for key, family, dims in cells:
         if family != "enrolled":
             continue
         valid = _key(index, "valid", dims)
@@ -91,15 +85,17 @@ def _goal(index, keys) -> list[Relation]:
     return out
 
 
-def _exits(index, keys) -> list[Relation]:
+def _exits(index, cells) -> list[Relation]:
     out = []
-    for key in keys:
-        family, dims = parse_key(key)
+    for key, family, dims in cells:
         if family != "exits" or "exit_reason" in dims or "sex" in dims:
             continue
-        base = {k: v for k, v in dims.items()}
+        base = dict(dims)
         dropped = _key(index, "exits", {**base, "exit_reason": "dropped_out"})
         unknown = _key(index, "exits", {**base, "exit_reason": "unknown"})
+        unknown_after = _key(
+            index, "occupation.after", {**base, "occupation": "unknown"}
+        )
         n = _key(index, "outcome.n", {**base, "outcome": "dropped_out"})
         events = _key(index, "outcome.events", {**base, "outcome": "dropped_out"})
         if dropped and events:
@@ -118,9 +114,6 @@ def _exits(index, keys) -> list[Relation]:
             if after and ev:
                 out.append(Relation(f"{ev} = {after}", {ev: 1, after: -1}, "=="))
             n_out = _key(index, "outcome.n", {**base, "outcome": outcome})
-            unknown_after = _key(
-                index, "occupation.after", {**base, "occupation": "unknown"}
-            )
             if n_out:
                 coefs = {
                     n_out: 1,
@@ -133,16 +126,14 @@ def _exits(index, keys) -> list[Relation]:
     return out
 
 
-def _bands(index, keys) -> list[Relation]:
+def _bands(index, cells, keys: set[str]) -> list[Relation]:
     out = []
     groups: dict[tuple, dict[str, str]] = defaultdict(dict)
-    for key in keys:
-        family, dims = parse_key(key)
+    for key, family, dims in cells:
         if family == "valid" and "age_group" in dims:
             rest = frozenset((k, v) for k, v in dims.items() if k != "age_group")
             groups[rest][dims["age_group"]] = key
-    for key in keys:
-        family, dims = parse_key(key)
+    for _, family, dims in cells:
         if family != "valid" or "age_band_esf" not in dims:
             continue
         if dims["age_band_esf"] not in ("under_25", "25_54", "unknown"):
@@ -187,9 +178,10 @@ def relations(
         ['>=']
     """
     keys = set(keys)
-    index = _index(keys)
-    out = [*_union(index, keys), *_goal(index, keys), *_exits(index, keys)]
-    out += _bands(index, keys)
+    cells = [(key, *parse_key(key)) for key in sorted(keys)]
+    index = _index(cells)
+    out = [*_union(index, cells), *_goal(index, cells), *_exits(index, cells)]
+    out += _bands(index, cells, keys)
     for count, denominator in sorted(set(pairs)):
         if count in keys and denominator in keys and count != denominator:
             out.append(
