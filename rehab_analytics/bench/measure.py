@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import time
@@ -46,8 +47,10 @@ def cpu_seconds() -> float:
         >>> cpu_seconds() > 0
         True
     """
-    times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
+    # process_time has nanosecond resolution; os.times() counts 10 ms ticks, which
+    # reads a 30 ms parse as 0 s and leaves the CPU ratio undefined.
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def interleave(
